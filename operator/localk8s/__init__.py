@@ -1,0 +1,13 @@
+"""localk8s: a real Kubernetes control plane on loopback, built from upstream sources.
+
+devns is proven against a real kube-apiserver, kube-controller-manager and etcd, never a mock. This package
+finds (or builds from the Go module proxy) the pinned upstream binaries and runs them on free loopback ports:
+
+- `versions`: the one place the Kubernetes release is pinned.
+- `binaries`: where the binaries come from ($KUBEBUILDER_ASSETS, cache, `go build`, release download).
+- `pki`: the CA, serving and client certificates and the service-account key the processes need.
+- `cluster`: start, wait for readiness, stop; detached (`make cluster`) or in-process (pytest fixture).
+- `cli`: the `localk8s` command behind the Make targets.
+
+It is a development and test tool: the devns operator never imports it.
+"""
