@@ -1,0 +1,58 @@
+"""`devns-operator`: run the devns operator (our handlers under `kopf run`, cluster-wide).
+
+With no arguments it uses $KUBECONFIG (else ~/.kube/config, else the in-cluster service account) and runs
+standalone. Settings come from DEVNS_* environment variables (see README); flags cover how the process runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+import kopf
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="devns-operator", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
+    parser.add_argument("--liveness", metavar="URL", default=None,
+                        help="serve Kopf's liveness/readiness probe, e.g. http://0.0.0.0:8081/healthz")
+    parser.add_argument("--peering", metavar="NAME", default=None,
+                        help="join Kopf peering NAME for high availability (needs the peering CRD); "
+                             "default: standalone")
+    parser.add_argument("--priority", type=int, default=0, help="peering priority: the highest one acts")
+    parser.add_argument("--log-format", choices=["plain", "full", "json"], default="full", help="log format")
+    parser.add_argument("--dry-run", action="store_true", help="never delete expired namespaces, only report "
+                                                               "(same as DEVNS_DRY_RUN=true)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.kubeconfig:
+        os.environ["KUBECONFIG"] = args.kubeconfig
+    if args.dry_run:
+        os.environ["DEVNS_DRY_RUN"] = "true"
+    kopf.configure(verbose=args.verbose, quiet=args.quiet, log_format=kopf.LogFormat[args.log_format.upper()])
+    from . import handlers  # noqa: F401  (registers the handlers with Kopf's default registry)
+
+    try:
+        asyncio.run(kopf.operator(
+            clusterwide=True,
+            standalone=args.peering is None,
+            peering_name=args.peering,
+            priority=args.priority,
+            liveness_endpoint=args.liveness,
+        ))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Generate the DevNamespace CustomResourceDefinition from the pydantic models (``python -m devns.crd``).
+
+pydantic's JSON Schema is turned into a Kubernetes *structural* schema: references inlined, titles and
+``additionalProperties: false`` dropped, ``Optional[X]`` reduced to ``X``, null and empty defaults removed.
+A unit test fails when ``crds/`` and this output disagree, so the models stay the single source of truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .models import (GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION, DevNamespaceSpec, DevNamespaceStatus)
+
+CRD_FILE = f"{PLURAL}.{GROUP}.yaml"
+
+PRINTER_COLUMNS = [
+    {"name": "Namespace", "type": "string", "jsonPath": ".status.namespace"},
+    {"name": "Owner", "type": "string", "jsonPath": ".spec.owners[0].name"},
+    {"name": "Team", "type": "string", "jsonPath": ".spec.team"},
+    {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+    {"name": "Expires", "type": "string", "jsonPath": ".status.expiresAt"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+]
+
+ROOT_RULES = [
+    {"rule": "self.metadata.name.size() <= 63",
+     "message": "metadata.name must be at most 63 characters (it is used as a label value)"},
+    {"rule": "has(self.spec.__namespace__) || self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
+     "message": "metadata.name must be a DNS-1123 label (lowercase letters, digits, '-') unless spec.namespace "
+                "is set"},
+]
+
+
+def _structural(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_structural(n, defs) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target = defs[node["$ref"].rsplit("/", 1)[1]]
+        merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        return _structural(merged, defs)
+    any_of = node.get("anyOf")
+    if any_of and any(a.get("type") == "null" for a in any_of):  # Optional[X] -> X
+        rest = [a for a in any_of if a.get("type") != "null"]
+        base = {k: v for k, v in node.items() if k != "anyOf"}
+        node = {**rest[0], **base} if len(rest) == 1 else {**base, "anyOf": rest}
+        return _structural(node, defs)
+    if "patternProperties" in node:  # not structural: a value schema plus a CEL rule on the keys
+        ((pattern, value_schema),) = node["patternProperties"].items()
+        node = {k: v for k, v in node.items() if k != "patternProperties"}
+        node["additionalProperties"] = value_schema
+        node["x-kubernetes-validations"] = [*node.get("x-kubernetes-validations", []), {
+            "rule": f"self.all(k, k.matches('{pattern}'))",
+            "message": "keys must be Kubernetes resource names such as requests.cpu, limits.memory or pods"}]
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("title", "$defs", "propertyNames"):
+            continue
+        if key == "additionalProperties" and value is False:
+            continue
+        if key == "default" and value in (None, {}, []):
+            continue
+        if key == "properties":
+            out[key] = {name: _structural(schema, defs) for name, schema in value.items()}
+        else:
+            out[key] = _structural(value, defs)
+    if out.get("format") == "date-time":
+        out["type"] = "string"
+    return out
+
+
+def model_schema(model: type) -> dict[str, Any]:
+    raw = model.model_json_schema(by_alias=True, mode="validation")
+    return _structural(raw, raw.get("$defs", {}))
+
+
+def build_crd() -> dict[str, Any]:
+    spec = model_schema(DevNamespaceSpec)
+    status = model_schema(DevNamespaceStatus)
+    schema = {
+        "type": "object",
+        "description": "A developer namespace with its owners, guardrails (RBAC, quota, limits, network policy, "
+                       "Pod Security) and lifetime, managed by the devns operator.",
+        "required": ["spec"],
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "spec": spec,
+            "status": status,
+        },
+        "x-kubernetes-validations": ROOT_RULES,
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{PLURAL}.{GROUP}", "labels": {"app.kubernetes.io/name": "devns"}},
+        "spec": {
+            "group": GROUP,
+            "scope": "Cluster",
+            "names": {"kind": KIND, "listKind": f"{KIND}List", "plural": PLURAL, "singular": SINGULAR,
+                      "shortNames": SHORT_NAMES, "categories": ["devns"]},
+            "versions": [{
+                "name": VERSION, "served": True, "storage": True,
+                "subresources": {"status": {}},
+                "additionalPrinterColumns": PRINTER_COLUMNS,
+                "schema": {"openAPIV3Schema": schema},
+            }],
+        },
+    }
+
+
+def render_yaml() -> str:
+    header = "# Generated by `make crds` from operator/devns/models.py. Do not edit by hand.\n"
+    return header + yaml.safe_dump(build_crd(), sort_keys=False, width=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", type=Path, metavar="DIR", help=f"write DIR/{CRD_FILE} instead of printing")
+    args = parser.parse_args(argv)
+    text = render_yaml()
+    if args.write:
+        args.write.mkdir(parents=True, exist_ok=True)
+        (args.write / CRD_FILE).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Does an object need a server-side apply? Pure comparison of desired and actual.
+
+An apply is needed when (1) some desired field is missing or different in the actual object, or (2) devns's field
+manager owns a field (per ``metadata.managedFields``) that is no longer desired: applying then removes it. When
+neither holds, reconcile writes nothing. Quantities compare by value (``1000m`` == ``1``) because the API server
+rewrites them into canonical form.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from .units import quantities_equal
+
+#: Maps whose values are resource quantities (ResourceQuota spec.hard, LimitRange limits).
+QUANTITY_MAPS = frozenset({"hard", "default", "defaultRequest", "max", "min", "maxLimitRequestRatio"})
+#: Lists the API merges by key (listType=map): compare as sets of items, others are atomic (compare in order).
+KEYED_LISTS = frozenset({"ownerReferences"})
+
+Path = tuple[str, ...]
+
+
+def covers(actual: Any, desired: Any, *, quantities: bool = False) -> bool:
+    """True when every field of ``desired`` is present with the same value in ``actual``."""
+    if isinstance(desired, dict):
+        return isinstance(actual, dict) and all(
+            k in actual and covers(actual[k], v, quantities=quantities or k in QUANTITY_MAPS)
+            for k, v in desired.items())
+    if isinstance(desired, list):
+        return isinstance(actual, list) and len(actual) == len(desired) and all(
+            covers(a, d, quantities=quantities) for a, d in zip(actual, desired))
+    if actual == desired:
+        return True
+    return quantities and quantities_equal(actual, desired)
+
+
+def _covers_keyed(actual: Any, desired: list) -> bool:
+    return isinstance(actual, list) and all(any(covers(a, d) for a in actual) for d in desired)
+
+
+def paths(obj: Any, prefix: Path = ()) -> Iterator[Path]:
+    """Leaf paths of a desired object: dict keys all the way down; a list is one leaf."""
+    if isinstance(obj, dict) and obj:
+        for k, v in obj.items():
+            yield from paths(v, (*prefix, k))
+    else:
+        yield prefix
+
+
+def owned_paths(actual: dict[str, Any], manager: str) -> Iterator[Path]:
+    """Field paths ``manager`` owns through server-side apply, from managedFields (FieldsV1)."""
+    for entry in actual.get("metadata", {}).get("managedFields") or []:
+        if entry.get("manager") == manager and entry.get("operation") == "Apply":
+            yield from _fields_v1(entry.get("fieldsV1") or {}, ())
+
+
+def _fields_v1(node: dict[str, Any], prefix: Path) -> Iterator[Path]:
+    for key, child in node.items():
+        if key == ".":
+            continue
+        if key.startswith("f:"):
+            path = (*prefix, key[2:])
+            if child:
+                yield from _fields_v1(child, path)
+            else:
+                yield path
+        else:  # k:{...}, v:..., i:N: an element of a list; the list itself is the leaf devns compares
+            yield prefix
+
+
+def needs_apply(desired: dict[str, Any], actual: dict[str, Any] | None, manager: str) -> bool:
+    if actual is None:
+        return True
+    for key, value in desired.items():
+        if key == "metadata":
+            for mkey, mvalue in value.items():
+                current = actual.get("metadata", {}).get(mkey)
+                ok = _covers_keyed(current, mvalue) if mkey in KEYED_LISTS else covers(current, mvalue)
+                if not ok:
+                    return True
+        elif key not in ("apiVersion", "kind") and not covers(actual.get(key), value,
+                                                              quantities=key in QUANTITY_MAPS):
+            return True
+    wanted = set(paths(desired))
+    for owned in owned_paths(actual, manager):
+        if not any(owned[:len(w)] == w or w[:len(owned)] == owned for w in wanted):
+            return True  # devns owns a field it no longer wants: apply to remove it
+    return False

@@ -1,0 +1,154 @@
+"""A small typed wrapper over the official client's REST layer: get, list, create, server-side apply, delete.
+
+Objects are plain dicts (what ``render.py`` produces and what the API returns), so comparing desired and actual
+needs no model conversion. Only ``reconcile.py`` (and the operator's start-up) use this module.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import kubernetes
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+from .models import GROUP, PLURAL, VERSION
+
+FIELD_MANAGER = "devns"
+APPLY = "application/apply-patch+yaml"
+MERGE = "application/merge-patch+json"
+TIMEOUT = (5, 30)  # connect, read seconds: a dead API server is noticed, never waited on forever
+
+
+@dataclass(frozen=True)
+class Kind:
+    prefix: str  # /api/v1 or /apis/<group>/<version>
+    plural: str
+    namespaced: bool
+
+
+KINDS = {
+    "Namespace": Kind("/api/v1", "namespaces", False),
+    "ResourceQuota": Kind("/api/v1", "resourcequotas", True),
+    "LimitRange": Kind("/api/v1", "limitranges", True),
+    "Event": Kind("/api/v1", "events", True),
+    "Secret": Kind("/api/v1", "secrets", True),
+    "NetworkPolicy": Kind("/apis/networking.k8s.io/v1", "networkpolicies", True),
+    "RoleBinding": Kind("/apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
+    "ClusterRoleBinding": Kind("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
+    "DevNamespace": Kind(f"/apis/{GROUP}/{VERSION}", PLURAL, False),
+}
+
+
+class ApiError(Exception):
+    """A failed API call: HTTP status, the Status reason and the server's message."""
+
+    def __init__(self, status: int, reason: str, message: str, method: str, path: str):
+        super().__init__(f"{method} {path}: {status} {reason}: {message}")
+        self.status, self.reason, self.message = status, reason, message
+
+    @property
+    def retriable(self) -> bool:
+        """Conflicts, throttling, server errors and timeouts are worth retrying; the rest are not."""
+        return self.status in (0, 409, 429) or self.status >= 500
+
+
+def make_api_client(kubeconfig: str | None = None, pool_size: int = 32) -> ApiClient:
+    """Client from ``kubeconfig``, else $KUBECONFIG / ~/.kube/config, else the in-cluster service account."""
+    config = kubernetes.client.Configuration()
+    try:
+        kubernetes.config.load_kube_config(config_file=kubeconfig, client_configuration=config)
+    except kubernetes.config.ConfigException:
+        if kubeconfig:
+            raise
+        kubernetes.config.load_incluster_config(client_configuration=config)
+    config.connection_pool_maxsize = pool_size
+    return ApiClient(config)
+
+
+class Kube:
+    """The API calls devns makes, with dict bodies. Raises ApiError; ``get`` returns None for 404."""
+
+    def __init__(self, api: ApiClient):
+        self.api = api
+
+    # -- plumbing --------------------------------------------------------------------------------------------
+    @staticmethod
+    def path(kind: str, name: str | None = None, namespace: str | None = None, sub: str | None = None) -> str:
+        k = KINDS[kind]
+        parts = [k.prefix]
+        if k.namespaced and namespace:
+            parts.append(f"namespaces/{quote(namespace)}")
+        parts.append(k.plural)
+        if name:
+            parts.append(quote(name, safe=""))
+        if sub:
+            parts.append(sub)
+        return "/".join(parts)
+
+    def request(self, method: str, path: str, *, query: list[tuple[str, str]] | None = None,
+                body: Any = None, content_type: str = "application/json") -> Any:
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        _, url, headers, body, _ = self.api.param_serialize(
+            method=method, resource_path=path, query_params=query or [], header_params=headers, body=body,
+            auth_settings=["BearerToken"])
+        try:
+            resp = self.api.call_api(method, url, headers, body, _request_timeout=TIMEOUT)
+            data = resp.read()
+        except ApiException as exc:  # raised by the client for transport-level failures
+            raise ApiError(exc.status or 0, exc.reason or "Error", str(exc.body or exc), method, path) from exc
+        except OSError as exc:  # urllib3 connection errors and timeouts
+            raise ApiError(0, "Unreachable", str(exc), method, path) from exc
+        if not 200 <= resp.status < 300:
+            try:
+                status = json.loads(data)
+                reason, message = status.get("reason", ""), status.get("message", "")
+            except ValueError:
+                reason, message = resp.reason or "", data.decode(errors="replace")[:500]
+            raise ApiError(resp.status, reason, message, method, path)
+        return json.loads(data) if data else None
+
+    # -- verbs -----------------------------------------------------------------------------------------------
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        try:
+            return self.request("GET", self.path(kind, name, namespace))
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict[str, Any]]:
+        query = [("labelSelector", selector)] if selector else []
+        return self.request("GET", self.path(kind, namespace=namespace), query=query)["items"]
+
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        meta = obj["metadata"]
+        return self.request("POST", self.path(obj["kind"], namespace=meta.get("namespace")), body=obj,
+                            query=[("fieldManager", FIELD_MANAGER)])
+
+    def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Server-side apply with devns's field manager; force: devns's fields are devns's."""
+        meta = obj["metadata"]
+        return self.request("PATCH", self.path(obj["kind"], meta["name"], meta.get("namespace")), body=obj,
+                            content_type=APPLY, query=[("fieldManager", FIELD_MANAGER), ("force", "true")])
+
+    def patch_status(self, kind: str, name: str, status: dict[str, Any]) -> dict[str, Any]:
+        return self.request("PATCH", self.path(kind, name, sub="status"), body={"status": status},
+                            content_type=MERGE)
+
+    def delete(self, kind: str, name: str, namespace: str | None = None, *,
+               uid: str | None = None) -> bool:
+        """Delete (background propagation); with ``uid``, only that exact object. False if already gone."""
+        body: dict[str, Any] = {"propagationPolicy": "Background"}
+        if uid:
+            body["preconditions"] = {"uid": uid}
+        try:
+            self.request("DELETE", self.path(kind, name, namespace), body=body)
+            return True
+        except ApiError as exc:
+            if exc.status == 404:
+                return False
+            raise

@@ -1,0 +1,211 @@
+"""Make reality match a DevNamespace: read actual state, compute desired state (pure), apply the difference.
+
+The only module that talks to the Kubernetes API (through ``kube.Kube``). Callers pass the DevNamespace body and
+the clock; each function returns an ``Outcome`` saying what happened, which the Kopf handlers turn into Events,
+metrics and retries. Nothing here writes when nothing differs: children and status are compared first.
+
+Safety: a namespace is devns's only if its ``devns.io/created-by`` annotation names this DevNamespace's UID.
+A namespace devns did not create is never modified or deleted; a new namespace is created with POST (which fails
+if someone else's namespace appeared meanwhile) before it is server-side applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from pydantic import ValidationError
+
+from . import expiry
+from .diff import needs_apply
+from .kube import FIELD_MANAGER, ApiError, Kube
+from .models import DevNamespaceSpec, explain_validation_error
+from .render import (ANN_CREATED_BY, CHILD_KINDS, LABEL_DEVNAMESPACE, MANAGED_BY, MANAGER, DevNamespaceRef,
+                     SpecProblem, namespace_name, render)
+from .settings import Settings
+from .status import ready_status, status_patch
+from .units import parse_time
+
+log = logging.getLogger(__name__)
+
+
+class Retry(Exception):
+    """A transient condition (API error, namespace still terminating): try again after ``delay`` seconds."""
+
+    def __init__(self, message: str, delay: float = 5.0):
+        super().__init__(message)
+        self.delay = delay
+
+
+@dataclass
+class Outcome:
+    """What a reconcile did, for Events, metrics and the handler's return."""
+
+    result: str  # created | updated | unchanged | failed | retry | deleting | deleted
+    phase: str
+    reason: str
+    message: str
+    applied: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    namespace: str | None = None
+    expires_at: dt.datetime | None = None
+    retry_after: float | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied or self.removed)
+
+
+def ref_of(body: Mapping[str, Any]) -> DevNamespaceRef:
+    meta = body["metadata"]
+    return DevNamespaceRef(name=meta["name"], uid=meta["uid"], created=parse_time(meta["creationTimestamp"]))
+
+
+def is_ours(namespace: Mapping[str, Any] | None, ref: DevNamespaceRef) -> bool:
+    meta = (namespace or {}).get("metadata", {})
+    return ((meta.get("labels") or {}).get(MANAGED_BY) == MANAGER
+            and (meta.get("annotations") or {}).get(ANN_CREATED_BY) == ref.created_by)
+
+
+def _describe(obj: Mapping[str, Any]) -> str:
+    return f"{obj['kind']}/{obj['metadata']['name']}"
+
+
+def write_status(kube: Kube, body: Mapping[str, Any], desired: dict[str, Any]) -> bool:
+    """Patch the status keys that differ; no request at all when none does."""
+    patch = status_patch(body.get("status"), desired)
+    if not patch:
+        return False
+    try:
+        kube.patch_status("DevNamespace", body["metadata"]["name"], patch)
+    except ApiError as exc:
+        if exc.status != 404:  # a DevNamespace deleted meanwhile needs no status
+            raise
+    return True
+
+
+def reconcile(kube: Kube, body: Mapping[str, Any], settings: Settings, now: dt.datetime) -> Outcome:
+    """Create or update the namespace and its children for ``body``, and record the result in its status."""
+    ref = ref_of(body)
+    generation = body["metadata"].get("generation")
+    status = body.get("status") or {}
+    ns = (body.get("spec") or {}).get("namespace") or ref.name
+    try:
+        try:
+            spec = DevNamespaceSpec.model_validate(body.get("spec") or {})
+        except ValidationError as exc:
+            raise SpecProblem("InvalidSpec", explain_validation_error(exc)) from None
+        ns = namespace_name(ref.name, spec)
+        expires_at = expiry.effective_expiry(spec, ref.created, settings)
+        desired = render(ref, spec, settings, expires_at)
+        outcome = _apply(kube, ref, desired)
+        outcome.expires_at = expires_at
+    except SpecProblem as problem:
+        outcome = Outcome("failed", "Failed", problem.reason, str(problem), namespace=ns)
+        expires_at = None
+    except ApiError as exc:
+        if exc.retriable or exc.status == 403:  # 403: the operator's RBAC may be fixed; keep trying, slowly
+            outcome = Outcome("retry", status.get("phase") or "Pending", "ApiError", str(exc), namespace=ns,
+                              retry_after=5.0 if exc.retriable else 60.0)
+        else:
+            outcome = Outcome("failed", "Failed", "ApplyRejected", str(exc), namespace=ns)
+        expires_at = None
+    except Retry as exc:
+        outcome = Outcome("retry", "Pending", "Waiting", str(exc), namespace=ns, retry_after=exc.delay)
+        expires_at = None
+
+    phase = outcome.phase
+    if phase == "Ready" and status.get("phase") == "Expiring":
+        phase = "Expiring"  # the expiry timer owns that distinction
+    keep_expiry = expires_at if outcome.result not in ("failed", "retry") else status.get("expiresAt")
+    desired_status = ready_status(status, phase=phase, ready=outcome.phase == "Ready", reason=outcome.reason,
+                                  message=outcome.message, generation=generation, namespace=outcome.namespace,
+                                  expires_at=keep_expiry, now=now)
+    write_status(kube, body, desired_status)
+    return outcome
+
+
+def _apply(kube: Kube, ref: DevNamespaceRef, desired) -> Outcome:
+    ns = desired.namespace_name
+    actual = kube.get("Namespace", ns)
+    created = False
+    if actual is None:
+        identity = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": ns, "labels": {MANAGED_BY: MANAGER, LABEL_DEVNAMESPACE: ref.name},
+            "annotations": {ANN_CREATED_BY: ref.created_by}, "ownerReferences": [ref.owner_reference()]}}
+        try:
+            actual = kube.create(identity)
+            created = True
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            actual = kube.get("Namespace", ns)  # someone else's appeared meanwhile: check it below
+    if actual is not None and not is_ours(actual, ref):
+        claimed = ((actual.get("metadata", {}).get("annotations") or {}).get(ANN_CREATED_BY))
+        who = f"is managed by DevNamespace {claimed.split('/')[0]}" if claimed else "was not created by devns"
+        raise SpecProblem("NamespaceConflict", f"namespace {ns!r} already exists and {who}; devns never adopts "
+                                               "or modifies a namespace it does not own")
+    if actual is not None and actual.get("metadata", {}).get("deletionTimestamp"):
+        raise Retry(f"namespace {ns!r} is still terminating; waiting for it to be gone", delay=2.0)
+
+    applied: list[str] = []
+    removed: list[str] = []
+    if needs_apply(desired.namespace, actual, FIELD_MANAGER):
+        kube.apply(desired.namespace)
+        applied.append(f"Namespace/{ns}")
+    selector = f"{LABEL_DEVNAMESPACE}={ref.name},{MANAGED_BY}={MANAGER}"
+    for kind in CHILD_KINDS:
+        wanted = [c for c in desired.children if c["kind"] == kind]
+        scope = ns if kind != "ClusterRoleBinding" else None
+        present = {o["metadata"]["name"]: o for o in kube.list(kind, namespace=scope, selector=selector)}
+        for child in wanted:
+            if needs_apply(child, present.get(child["metadata"]["name"]), FIELD_MANAGER):
+                kube.apply(child)
+                applied.append(_describe(child))
+        names = {c["metadata"]["name"] for c in wanted}
+        for name, obj in present.items():
+            if name not in names and _owned_by(obj, ref):
+                kube.delete(kind, name, scope, uid=obj["metadata"]["uid"])
+                removed.append(f"{kind}/{name}")
+
+    result = "created" if created else "updated" if applied or removed else "unchanged"
+    return Outcome(result, "Ready", "Provisioned", f"namespace {ns} is ready", applied=applied, removed=removed,
+                   namespace=ns)
+
+
+def _owned_by(obj: Mapping[str, Any], ref: DevNamespaceRef) -> bool:
+    return any(o.get("uid") == ref.uid for o in obj.get("metadata", {}).get("ownerReferences") or [])
+
+
+def finalize(kube: Kube, body: Mapping[str, Any], settings: Settings, now: dt.datetime) -> Outcome:
+    """On deletion: delete the namespace (only if ours) and wait until it is gone; report it if it is stuck."""
+    ref = ref_of(body)
+    status = body.get("status") or {}
+    ns = status.get("namespace") or (body.get("spec") or {}).get("namespace") or ref.name
+    actual = kube.get("Namespace", ns)
+    for crb in kube.list("ClusterRoleBinding", selector=f"{LABEL_DEVNAMESPACE}={ref.name},{MANAGED_BY}={MANAGER}"):
+        if _owned_by(crb, ref):
+            kube.delete("ClusterRoleBinding", crb["metadata"]["name"], uid=crb["metadata"]["uid"])
+    if actual is None or not is_ours(actual, ref) or settings.is_reserved(ns):
+        return Outcome("deleted", "Terminating", "Deleted", f"namespace {ns} is gone", namespace=ns)
+    deleting_since = actual["metadata"].get("deletionTimestamp")
+    if not deleting_since:
+        kube.delete("Namespace", ns, uid=actual["metadata"]["uid"])
+        deleting_since_dt = now
+    else:
+        deleting_since_dt = parse_time(deleting_since)
+    stuck = now - deleting_since_dt >= settings.stuck_terminating_delta
+    if stuck:
+        details = "; ".join(f"{c.get('type')}: {c.get('message')}" for c in
+                            (actual.get("status") or {}).get("conditions") or [] if c.get("status") == "True")
+        message = (f"namespace {ns} has been terminating since {deleting_since}: {details or 'no reason given'}")
+        reason = "NamespaceStuckTerminating"
+    else:
+        message, reason = f"deleting namespace {ns} and everything in it", "Deleting"
+    desired = ready_status(status, phase="Terminating", ready=False, reason=reason, message=message,
+                           generation=body["metadata"].get("generation"), namespace=ns,
+                           expires_at=status.get("expiresAt"), now=now)
+    write_status(kube, body, desired)
+    return Outcome("deleting", "Terminating", reason, message, namespace=ns, retry_after=2.0)

@@ -1,0 +1,209 @@
+"""Spec -> desired objects. Pure: no API calls, no clock (``now`` is passed in), no global state.
+
+``render(dn, settings)`` returns the namespace and every child devns keeps in and around it, as plain dicts ready
+for server-side apply, or raises ``SpecProblem`` (before anything is created) when the spec breaks a rule that
+the CRD schema cannot express because it depends on the operator's settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import GROUP, KIND, VERSION, DevNamespaceSpec, Owner
+from .settings import Settings
+from .units import format_time, parse_quantity
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGER = "devns"
+LABEL_DEVNAMESPACE = "devns.io/devnamespace"
+LABEL_OWNER = "devns.io/owner"
+LABEL_TEAM = "devns.io/team"
+ANN_OWNER = "devns.io/owner"
+ANN_TEAM = "devns.io/team"
+ANN_PURPOSE = "devns.io/purpose"
+ANN_CONTACT = "devns.io/contact"
+ANN_TTL = "devns.io/ttl"
+ANN_EXPIRES_AT = "devns.io/expires-at"
+ANN_CREATED_BY = "devns.io/created-by"
+PSS_MODES = ("enforce", "audit", "warn")
+
+#: Child kinds in apply order: guardrails first, access last, so owners never get a namespace without them.
+CHILD_KINDS = ("NetworkPolicy", "ResourceQuota", "LimitRange", "ClusterRoleBinding", "RoleBinding")
+
+QUOTA_NAME = "devns-quota"
+LIMITRANGE_NAME = "devns-limits"
+DENY_POLICY = "devns-default-deny"
+LIMIT_ORDER = ("min", "defaultRequest", "default", "max")
+
+
+class SpecProblem(ValueError):
+    """The spec cannot be honoured; ``reason`` is a CamelCase condition reason, the message says what to fix."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class DevNamespaceRef:
+    """The identity of a DevNamespace, as children and the namespace point back to it."""
+
+    name: str
+    uid: str
+    created: dt.datetime
+
+    def owner_reference(self) -> dict[str, Any]:
+        return {"apiVersion": f"{GROUP}/{VERSION}", "kind": KIND, "name": self.name, "uid": self.uid,
+                "controller": True}
+
+    @property
+    def created_by(self) -> str:
+        return f"{self.name}/{self.uid}"
+
+
+@dataclass(frozen=True)
+class Desired:
+    namespace: dict[str, Any]
+    children: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def namespace_name(self) -> str:
+        return self.namespace["metadata"]["name"]
+
+
+def namespace_name(name: str, spec: DevNamespaceSpec) -> str:
+    return spec.namespace or name
+
+
+def sanitize_label_value(value: str) -> str:
+    """Make any string a valid label value: [A-Za-z0-9] at both ends, [-_.A-Za-z0-9] inside, <= 63 chars."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", value)[:63]
+    return re.sub(r"^[^A-Za-z0-9]+|[^A-Za-z0-9]+$", "", cleaned)
+
+
+def owner_text(owner: Owner) -> str:
+    return f"{owner.kind}:{owner.namespace}/{owner.name}" if owner.namespace else f"{owner.kind}:{owner.name}"
+
+
+def subjects(owners: list[Owner]) -> list[dict[str, Any]]:
+    out = []
+    for o in owners:
+        if o.kind == "ServiceAccount":
+            out.append({"kind": "ServiceAccount", "name": o.name, "namespace": o.namespace})
+        else:
+            out.append({"kind": o.kind, "name": o.name, "apiGroup": "rbac.authorization.k8s.io"})
+    return out
+
+
+def check_policy(ns: str, spec: DevNamespaceSpec, settings: Settings) -> str:
+    """Settings-dependent rules; returns the effective role. Raises SpecProblem."""
+    if settings.is_reserved(ns):
+        raise SpecProblem("ReservedNamespace", f"namespace {ns!r} is reserved (default, kube-*, the operator's "
+                                               "namespace and the configured deny list are never managed)")
+    role = spec.role or settings.default_role
+    if role not in settings.allowed_roles:
+        raise SpecProblem("RoleNotAllowed", f"role {role!r} is not allowed; allowed roles: "
+                                            f"{', '.join(settings.allowed_roles)}")
+    if spec.pod_security == "privileged" and not settings.allow_privileged:
+        raise SpecProblem("PrivilegedNotAllowed", "podSecurity 'privileged' is not allowed by the operator "
+                                                  "settings; use baseline or restricted")
+    return role
+
+
+def merged_limits(spec: DevNamespaceSpec, settings: Settings) -> dict[str, dict[str, Any]]:
+    """Operator defaults with spec.limits on top, checked min <= defaultRequest <= default <= max per resource."""
+    merged = {k: dict(v) for k, v in settings.default_limits.items()}
+    if spec.limits:
+        for key, values in spec.limits.model_dump(by_alias=True, exclude_none=True).items():
+            merged.setdefault(key, {}).update(values)
+    resources = {r for values in merged.values() for r in values}
+    for resource in sorted(resources):
+        chain = [(k, merged[k][resource]) for k in LIMIT_ORDER if resource in merged.get(k, {})]
+        for (lo_key, lo), (hi_key, hi) in zip(chain, chain[1:]):
+            if parse_quantity(lo) > parse_quantity(hi):
+                raise SpecProblem("InvalidLimits", f"limits for {resource}: {lo_key} {lo} is greater than "
+                                                   f"{hi_key} {hi}")
+    return {k: v for k, v in merged.items() if v}
+
+
+def _meta(name: str, ref: DevNamespaceRef, namespace: str | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "labels": {MANAGED_BY: MANAGER, LABEL_DEVNAMESPACE: ref.name},
+                            "ownerReferences": [ref.owner_reference()]}
+    if namespace:
+        meta["namespace"] = namespace
+    return meta
+
+
+def _netpol(name: str, ns: str, ref: DevNamespaceRef, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(name, ref, ns),
+            "spec": spec}
+
+
+def network_policies(ns: str, spec: DevNamespaceSpec, settings: Settings, ref: DevNamespaceRef) -> list[dict]:
+    policies = [_netpol(DENY_POLICY, ns, ref, {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})]
+    net = spec.network
+    if net.allow_same_namespace:
+        peer = [{"podSelector": {}}]
+        policies.append(_netpol("devns-allow-same-namespace", ns, ref, {
+            "podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": peer}], "egress": [{"to": peer}]}))
+    if net.allow_dns:
+        policies.append(_netpol("devns-allow-dns", ns, ref, {
+            "podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": settings.dns_namespace}}}],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}))
+    if net.allow_from_namespaces:
+        policies.append(_netpol("devns-allow-from-namespaces", ns, ref, {
+            "podSelector": {}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [{
+                "key": "kubernetes.io/metadata.name", "operator": "In",
+                "values": sorted(set(net.allow_from_namespaces))}]}}]}]}))
+    return policies
+
+
+def render(ref: DevNamespaceRef, spec: DevNamespaceSpec, settings: Settings,
+           expires_at: dt.datetime | None) -> Desired:
+    """The namespace and children a DevNamespace should have. Raises SpecProblem for a spec we must not apply."""
+    ns = namespace_name(ref.name, spec)
+    role = check_policy(ns, spec, settings)
+    limits = merged_limits(spec, settings)
+
+    labels = {**spec.labels, MANAGED_BY: MANAGER, LABEL_DEVNAMESPACE: ref.name,
+              LABEL_OWNER: sanitize_label_value(owner_text(spec.owners[0]).split(":", 1)[1].replace("/", "."))}
+    if spec.team:
+        labels[LABEL_TEAM] = spec.team
+    for mode in PSS_MODES:
+        labels[f"pod-security.kubernetes.io/{mode}"] = spec.pod_security
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
+    annotations = {**spec.annotations, ANN_OWNER: ", ".join(owner_text(o) for o in spec.owners),
+                   ANN_CREATED_BY: ref.created_by}
+    for key, value in ((ANN_TEAM, spec.team), (ANN_PURPOSE, spec.purpose), (ANN_CONTACT, spec.contact),
+                       (ANN_TTL, spec.ttl), (ANN_EXPIRES_AT, expires_at and format_time(expires_at))):
+        if value:
+            annotations[key] = value
+    namespace = {"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": ns, "labels": labels, "annotations": annotations,
+                              "ownerReferences": [ref.owner_reference()]}}
+
+    children: list[dict[str, Any]] = network_policies(ns, spec, settings, ref)
+    children.append({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": _meta(QUOTA_NAME, ref, ns),
+                     "spec": {"hard": {**settings.default_quota, **{k: str(v) for k, v in spec.quota.items()}}}})
+    children.append({"apiVersion": "v1", "kind": "LimitRange", "metadata": _meta(LIMITRANGE_NAME, ref, ns),
+                     "spec": {"limits": [{"type": "Container", **{k: {r: str(q) for r, q in v.items()}
+                                                                  for k, v in limits.items()}}]}})
+    if spec.cluster_view:
+        children.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                         "metadata": _meta(f"devns-view-{ref.name}", ref),
+                         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                     "name": settings.cluster_view_role},
+                         "subjects": subjects(spec.owners)})
+    # roleRef is immutable: the binding's name carries the role, so a role change is create-new + delete-old.
+    children.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                     "metadata": _meta(f"devns-owners-{role}".replace(":", "-")[:253], ref, ns),
+                     "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                     "subjects": subjects(spec.owners)})
+    return Desired(namespace=namespace, children=children)
