@@ -11,8 +11,6 @@ import asyncio
 import os
 import sys
 
-import kopf
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="devns-operator", description=__doc__,
@@ -38,11 +36,27 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["KUBECONFIG"] = args.kubeconfig
     if args.dry_run:
         os.environ["DEVNS_DRY_RUN"] = "true"
-    kopf.configure(verbose=args.verbose, quiet=args.quiet, log_format=kopf.LogFormat[args.log_format.upper()])
-    from . import handlers  # noqa: F401  (registers the handlers with Kopf's default registry)
+    # Imported only now: the kubernetes client reads $KUBECONFIG when it is first imported.
+    import kopf
+    from pydantic import ValidationError
 
+    from . import handlers  # registers the handlers with Kopf's default registry
+    from .kube import Kube, make_api_client
+    from .settings import Settings
+
+    kopf.configure(verbose=args.verbose, quiet=args.quiet, log_format=kopf.LogFormat[args.log_format.upper()])
+    try:  # bad settings or no cluster credentials: fail now, clearly, instead of inside Kopf's start-up
+        config = Settings()
+        kube = Kube(make_api_client(os.environ.get("KUBECONFIG"), pool_size=config.worker_limit))
+    except ValidationError as exc:
+        print(f"devns-operator: invalid settings (DEVNS_* environment variables):\n{exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # kubernetes.config.ConfigException and file errors
+        print(f"devns-operator: no usable Kubernetes credentials: {exc}", file=sys.stderr)
+        return 2
     try:
         asyncio.run(kopf.operator(
+            memo=kopf.Memo(config=config, kube=kube),
             clusterwide=True,
             standalone=args.peering is None,
             peering_name=args.peering,

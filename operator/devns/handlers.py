@@ -14,7 +14,6 @@ from typing import Any
 import kopf
 
 from . import metrics, reconcile
-from .kube import Kube, make_api_client
 from .models import GROUP, PLURAL, VERSION
 from .settings import Settings
 
@@ -27,9 +26,8 @@ def utcnow() -> dt.datetime:
 
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
-    config = Settings()
-    memo.config = config
-    memo.kube = Kube(make_api_client(pool_size=config.worker_limit))
+    """Tune Kopf from our settings (built once by the CLI and handed over in ``memo``)."""
+    config: Settings = memo.config
     # Kopf's bookkeeping lives in annotations with our prefix; the status belongs to devns alone.
     settings.persistence.finalizer = "devns.io/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="kopf.devns.io")

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .binaries import Binaries
-from .pki import Pki, make_pki
+from .pki import Pki, issue_client_cert, make_pki
 from .versions import KUBERNETES_VERSION
 
 SERVICE_CIDR = "10.0.0.0/24"
@@ -172,6 +172,16 @@ class LocalCluster:
         self._procs.clear()
         if remove_state:
             shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def kubeconfig_for(self, user: str, groups: tuple[str, ...] = ()) -> Path:
+        """A kubeconfig authenticating as ``user`` (client certificate) in ``groups``: a distinct identity that
+        the audit log and RBAC see as such."""
+        pki = self._pki()
+        crt, key = issue_client_cert(pki, self.state_dir / "pki", user, groups)
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in user)
+        path = self.state_dir / f"{safe}.kubeconfig"
+        self._write_kubeconfig(path, pki, crt, key, user)
+        return path
 
     def healthy(self) -> bool:
         if not self.pids or not all(pid_alive(p) for p in self.pids.values()):

@@ -77,6 +77,20 @@ def _sign(subject: x509.Name, key, ca_name: x509.Name, ca_key, *, ca: bool = Fal
     return builder.sign(ca_key, hashes.SHA256())
 
 
+def issue_client_cert(pki: Pki, directory: Path, user: str, groups: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """Mint a client certificate for ``user`` in ``groups`` (signed by the cluster CA); returns (crt, key)."""
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    ca_name = x509.load_pem_x509_certificate(pki.ca_crt.read_bytes()).subject
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, g) for g in groups]
+    subject = x509.Name([*attrs, x509.NameAttribute(NameOID.COMMON_NAME, user)])
+    key = _key()
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in user)
+    crt, keyfile = directory / f"user-{safe}.crt", directory / f"user-{safe}.key"
+    crt.write_bytes(_sign(subject, key, ca_name, ca_key).public_bytes(serialization.Encoding.PEM))
+    _write_key(key, keyfile)
+    return crt, keyfile
+
+
 def make_pki(directory: Path, *, service_ip: str = "10.0.0.1") -> Pki:
     """Write a fresh CA, serving and client certificates and a service-account key pair into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)

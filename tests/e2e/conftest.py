@@ -13,7 +13,7 @@ import pytest
 
 from localk8s.binaries import find_binaries
 from localk8s.cluster import LocalCluster
-from support import client
+from support import OperatorProcess, client, kubectl
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +42,45 @@ def api(kubeconfig):
 @pytest.fixture(scope="session")
 def core(api):
     return kubernetes.client.CoreV1Api(api)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Settings the e2e operator runs with: defaults, plus a deny-list pattern and admin among the allowed roles.
+OPERATOR_ENV = {
+    "DEVNS_RESERVED_NAMESPACES": '["protected-*"]',
+    "DEVNS_ALLOWED_ROLES": '["edit", "view", "admin"]',
+}
+
+
+@pytest.fixture(scope="session")
+def installed(cluster, binaries, kubeconfig):
+    """The CRD and the cluster-view ClusterRole, applied as a platform admin would."""
+    kubectl(binaries, kubeconfig, "apply", "--server-side", "-f", str(ROOT / "crds"),
+            "-f", str(ROOT / "manifests/base/cluster-view-clusterrole.yaml"))
+    kubectl(binaries, kubeconfig, "wait", "--for=condition=Established", "crd/devnamespaces.devns.io")
+    return True
+
+
+@pytest.fixture(scope="session")
+def operator_kubeconfig(cluster) -> str:
+    """The operator's own identity (a cluster admin for now), distinct from the tests' in the audit log."""
+    return str(cluster.kubeconfig_for("devns-operator", ("system:masters",)))
+
+
+@pytest.fixture(scope="session")
+def operator(installed, operator_kubeconfig, cluster):
+    proc = OperatorProcess(operator_kubeconfig, cluster.state_dir / "logs" / "operator.log", env=OPERATOR_ENV)
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failure, show the operator's last log lines next to the traceback."""
+    outcome = yield
+    report = outcome.get_result()
+    proc = item.funcargs.get("operator") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(proc, OperatorProcess):
+        report.sections.append(("operator log (tail)", proc.log_tail(60)))

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
+from pathlib import Path
 from typing import Callable, TypeVar
 
 import kubernetes
@@ -65,3 +72,80 @@ def error_of(call: Callable[[], object]) -> ApiException:
 def gone(read: Callable[[], object]) -> bool:
     """True once ``read`` answers 404."""
     return status_of(read) == 404
+
+
+class OperatorProcess:
+    """`devns-operator` as a real subprocess against the local control plane, with its own log file."""
+
+    def __init__(self, kubeconfig: str, log_path: Path, env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()):
+        self.kubeconfig, self.log_path, self.args = kubeconfig, log_path, args
+        self.metrics_port = free_port()
+        self.health_port = free_port()
+        self.env = {**os.environ, "DEVNS_METRICS_PORT": str(self.metrics_port), **(env or {})}
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    def start(self, timeout: float = 30.0) -> "OperatorProcess":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "devns", "--kubeconfig", self.kubeconfig,
+             "--liveness", f"http://127.0.0.1:{self.health_port}/healthz", *self.args],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+
+        def healthy() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"operator exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.health_port}/healthz", timeout=1) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+
+        wait_for(healthy, timeout=timeout, what="operator liveness endpoint")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, no clean-up."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def metric(self, name: str, labels: dict[str, str] | None = None) -> float | None:
+        """Current value of one sample scraped from /metrics (None if absent)."""
+        from prometheus_client.parser import text_string_to_metric_families
+        with urllib.request.urlopen(self.metrics_url, timeout=5) as resp:
+            text = resp.read().decode()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == name and all(sample.labels.get(k) == v for k, v in (labels or {}).items()):
+                    return sample.value
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kubectl(binaries, kubeconfig: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the pinned kubectl against the test cluster."""
+    return subprocess.run([str(binaries.kubectl), "--kubeconfig", kubeconfig, *args], capture_output=True,
+                          text=True, check=check, timeout=60)
