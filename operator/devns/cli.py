@@ -42,21 +42,23 @@ def main(argv: list[str] | None = None) -> int:
 
     from . import handlers  # registers the handlers with Kopf's default registry
     from .kube import Kube, make_api_client
+    from .reconcile import Context, ensure_gc_key
     from .settings import Settings
 
     kopf.configure(verbose=args.verbose, quiet=args.quiet, log_format=kopf.LogFormat[args.log_format.upper()])
     try:  # bad settings or no cluster credentials: fail now, clearly, instead of inside Kopf's start-up
         config = Settings()
         kube = Kube(make_api_client(os.environ.get("KUBECONFIG"), pool_size=config.worker_limit))
+        ctx = Context(kube=kube, settings=config, key=ensure_gc_key(kube, config))
     except ValidationError as exc:
         print(f"devns-operator: invalid settings (DEVNS_* environment variables):\n{exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # kubernetes.config.ConfigException and file errors
-        print(f"devns-operator: no usable Kubernetes credentials: {exc}", file=sys.stderr)
+    except Exception as exc:  # no credentials (ConfigException), unreachable or forbidden API (ApiError)
+        print(f"devns-operator: cannot start: {exc}", file=sys.stderr)
         return 2
     try:
         asyncio.run(kopf.operator(
-            memo=kopf.Memo(config=config, kube=kube),
+            memo=kopf.Memo(ctx=ctx),
             clusterwide=True,
             standalone=args.peering is None,
             peering_name=args.peering,

@@ -20,15 +20,21 @@ KEYED_LISTS = frozenset({"ownerReferences"})
 Path = tuple[str, ...]
 
 
-def covers(actual: Any, desired: Any, *, quantities: bool = False) -> bool:
-    """True when every field of ``desired`` is present with the same value in ``actual``."""
+def covers(actual: Any, desired: Any, *, quantities: bool = False,
+           quantity_maps: frozenset[str] = QUANTITY_MAPS) -> bool:
+    """True when every field of ``desired`` is present with the same value in ``actual``.
+
+    Values below a key in ``quantity_maps`` compare as quantities; pass an empty set for metadata, where a label
+    named ``max`` is just a label.
+    """
     if isinstance(desired, dict):
         return isinstance(actual, dict) and all(
-            k in actual and covers(actual[k], v, quantities=quantities or k in QUANTITY_MAPS)
+            k in actual and covers(actual[k], v, quantities=quantities or k in quantity_maps,
+                                   quantity_maps=quantity_maps)
             for k, v in desired.items())
     if isinstance(desired, list):
         return isinstance(actual, list) and len(actual) == len(desired) and all(
-            covers(a, d, quantities=quantities) for a, d in zip(actual, desired))
+            covers(a, d, quantities=quantities, quantity_maps=quantity_maps) for a, d in zip(actual, desired))
     if actual == desired:
         return True
     return quantities and quantities_equal(actual, desired)
@@ -75,7 +81,8 @@ def needs_apply(desired: dict[str, Any], actual: dict[str, Any] | None, manager:
         if key == "metadata":
             for mkey, mvalue in value.items():
                 current = actual.get("metadata", {}).get(mkey)
-                ok = _covers_keyed(current, mvalue) if mkey in KEYED_LISTS else covers(current, mvalue)
+                ok = (_covers_keyed(current, mvalue) if mkey in KEYED_LISTS
+                      else covers(current, mvalue, quantity_maps=frozenset()))
                 if not ok:
                     return True
         elif key not in ("apiVersion", "kind") and not covers(actual.get(key), value,

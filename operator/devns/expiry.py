@@ -33,10 +33,10 @@ def effective_expiry(spec: DevNamespaceSpec, created: dt.datetime, settings: Set
     if cap is not None:
         if expires is None:
             raise SpecProblem("TTLTooLong", f"{asked} is not allowed: the operator's maxTTL is "
-                                            f"{format_duration(cap)}; set a ttl of at most that")
+                                            f"{settings.max_ttl}; set a ttl of at most that")
         if expires - created > cap:
             raise SpecProblem("TTLTooLong", f"{asked} asks for {format_duration(expires - created)} of "
-                                            f"lifetime, more than the operator's maxTTL of {format_duration(cap)}")
+                                            f"lifetime, more than the operator's maxTTL of {settings.max_ttl}")
     return expires
 
 

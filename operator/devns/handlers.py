@@ -1,11 +1,18 @@
 """Kopf wiring: thin handlers that call ``reconcile`` and turn its Outcome into Events, metrics, logs and retries.
 
-Nothing here decides what the cluster should look like (that is ``render``) or talks to the API directly (that is
-``reconcile`` through ``kube``). Settings are read once at start-up and live in Kopf's ``memo``.
+Nothing here decides what the cluster should look like (that is ``render``/``expiry``) or talks to the API directly
+(that is ``reconcile`` through ``kube``). Settings, the API client and the signing key are built once by the CLI
+and live in Kopf's ``memo`` as ``memo.ctx``.
+
+Expiry runs as one Kopf daemon per DevNamespace that sleeps until its next deadline (a warning, the expiry, the
+end of retention) and is woken early when the spec changes. Compared with a polling timer it makes no API calls
+and uses no CPU while nothing is due, and acts at the deadline instead of up to one interval late.
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import datetime as dt
 import logging
 import time
@@ -15,19 +22,26 @@ import kopf
 
 from . import metrics, reconcile
 from .models import GROUP, PLURAL, VERSION
-from .settings import Settings
+from .reconcile import Context, Outcome
 
 RESOURCE = (GROUP, VERSION, PLURAL)
+log = logging.getLogger("devns")
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def snapshot(body: kopf.Body) -> dict[str, Any]:
+    """A private copy of a (live) Kopf body, safe to hand to a worker thread."""
+    return copy.deepcopy(dict(body))
+
+
 @kopf.on.startup()
-def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
-    """Tune Kopf from our settings (built once by the CLI and handed over in ``memo``)."""
-    config: Settings = memo.config
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
+    """Tune Kopf from our settings and start the orphan sweeper."""
+    ctx: Context = memo.ctx
+    config = ctx.settings
     # Kopf's bookkeeping lives in annotations with our prefix; the status belongs to devns alone.
     settings.persistence.finalizer = "devns.io/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="kopf.devns.io")
@@ -42,11 +56,19 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.
     settings.watching.client_timeout = 360
     settings.watching.connect_timeout = 10
     settings.networking.request_timeout = 60
+    memo.loop = asyncio.get_running_loop()
+    memo.wakeups = {}
+    memo.sweeper = asyncio.create_task(sweep_orphans_forever(ctx))
     metrics.serve(config.metrics_port)
     logger.info(f"devns configured: {config.model_dump_json()}")
 
 
-def _post(body: Any, outcome: reconcile.Outcome) -> None:
+@kopf.on.cleanup()
+async def stop_sweeper(memo: kopf.Memo, **_: Any) -> None:
+    memo.sweeper.cancel()
+
+
+def _post(body: Any, outcome: Outcome) -> None:
     if outcome.result == "created":
         kopf.event(body, type="Normal", reason="Provisioned",
                    message=f"namespace {outcome.namespace} created: {', '.join(outcome.applied)}")
@@ -56,15 +78,19 @@ def _post(body: Any, outcome: reconcile.Outcome) -> None:
         kopf.event(body, type="Normal", reason="Updated", message="; ".join(parts))
     elif outcome.result in ("failed", "retry"):
         kopf.event(body, type="Warning", reason=outcome.reason, message=outcome.message)
+    elif outcome.result in ("expired", "would-expire", "warned"):
+        kopf.event(body, type="Warning" if outcome.result == "warned" else "Normal",
+                   reason={"expired": "Expired", "would-expire": "WouldExpire", "warned": "ExpiringSoon"}[
+                       outcome.result], message=outcome.message)
 
 
-def _finish(body: Any, outcome: reconcile.Outcome, started: float, logger: logging.Logger, action: str) -> None:
-    took = time.monotonic() - started
+def _record(body: Any, outcome: Outcome, took: float, logger: logging.Logger, action: str) -> None:
     metrics.RECONCILES.labels(outcome.result).inc()
     metrics.RECONCILE_SECONDS.observe(took)
     for item in outcome.applied:
         metrics.OBJECTS_APPLIED.labels(item.split("/", 1)[0]).inc()
-    metrics.PHASES.set(body["metadata"]["uid"], outcome.phase if outcome.result != "deleted" else None)
+    metrics.PHASES.set(body["metadata"]["uid"], outcome.phase if outcome.result not in ("deleted", "removed")
+                       else None)
     _post(body, outcome)
     line = (f"{action} devnamespace/{body['metadata']['name']}: {outcome.result} ({outcome.reason}) "
             f"in {took * 1000:.0f} ms")
@@ -74,10 +100,21 @@ def _finish(body: Any, outcome: reconcile.Outcome, started: float, logger: loggi
         logger.warning(f"{line}: {outcome.message}")
     else:
         logger.info(line)
+
+
+def _finish(body: Any, outcome: Outcome, started: float, logger: logging.Logger, action: str) -> None:
+    _record(body, outcome, time.monotonic() - started, logger, action)
     if outcome.result == "failed":
         raise kopf.PermanentError(outcome.message)
     if outcome.retry_after is not None:
         raise kopf.TemporaryError(outcome.message, delay=outcome.retry_after)
+
+
+def _wake(memo: kopf.Memo, uid: str) -> None:
+    """Tell the object's expiry daemon to re-plan now (the spec, hence the expiry, may have changed)."""
+    event = memo.wakeups.get(uid)
+    if event is not None:
+        memo.loop.call_soon_threadsafe(event.set)
 
 
 @kopf.on.resume(*RESOURCE)
@@ -86,7 +123,8 @@ def _finish(body: Any, outcome: reconcile.Outcome, started: float, logger: loggi
 def provision(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, reason: str, **_: Any) -> None:
     """Create or update the namespace and its guardrails (also on operator start, for every object)."""
     started = time.monotonic()
-    outcome = reconcile.reconcile(memo.kube, body, memo.config, utcnow())
+    outcome = reconcile.reconcile(memo.ctx, body, utcnow())
+    _wake(memo, body["metadata"]["uid"])
     _finish(body, outcome, started, logger, str(reason))
 
 
@@ -94,5 +132,68 @@ def provision(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, reason: 
 def deprovision(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
     """Delete the namespace devns created, and hold the finalizer until it is really gone."""
     started = time.monotonic()
-    outcome = reconcile.finalize(memo.kube, body, memo.config, utcnow())
+    outcome = reconcile.finalize(memo.ctx, body, utcnow())
     _finish(body, outcome, started, logger, "delete")
+
+
+@kopf.daemon(*RESOURCE, cancellation_timeout=10.0)
+async def expiry_timer(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, stopped: Any,
+                       **_: Any) -> None:
+    """Sleep until the next deadline of this DevNamespace, act on it, repeat."""
+    ctx: Context = memo.ctx
+    uid = body["metadata"]["uid"]
+    wake = memo.wakeups.setdefault(uid, asyncio.Event())
+    try:
+        while not stopped:
+            wake.clear()
+            started = time.monotonic()
+            try:
+                step = await asyncio.to_thread(reconcile.expiry_step, ctx, snapshot(body), utcnow())
+            except reconcile.ApiError as exc:
+                logger.warning(f"expiry check failed, retrying in 5 s: {exc}")
+                await _sleep(stopped, wake, 5.0)
+                continue
+            metrics.set_expiry(uid, step.expires_at)
+            if step.outcome is not None:
+                _count(step.outcome, ctx)
+                _record(body, step.outcome, time.monotonic() - started, logger, "expiry")
+            timeout = None if step.next_wake is None else max(0.0, (step.next_wake - utcnow()).total_seconds())
+            await _sleep(stopped, wake, timeout)
+    finally:
+        memo.wakeups.pop(uid, None)
+        metrics.set_expiry(uid, None)
+
+
+def _count(outcome: Outcome, ctx: Context) -> None:
+    if outcome.result == "expired":
+        metrics.EXPIRY_DELETIONS.labels("false").inc()
+    elif outcome.result == "would-expire":
+        metrics.EXPIRY_DELETIONS.labels("true").inc()
+    elif outcome.result == "warned":
+        metrics.WARNINGS_SENT.inc()
+
+
+async def _sleep(stopped: Any, wake: asyncio.Event, timeout: float | None) -> None:
+    """Until ``timeout`` passes, the object changes (``wake``), or the daemon is stopped."""
+    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopped.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+
+
+async def sweep_orphans_forever(ctx: Context) -> None:
+    """Every ``orphan_sweep_interval``: collect namespaces whose DevNamespace is gone (see ``gc``)."""
+    reported: set[str] = set()
+    while True:
+        try:
+            for outcome in await asyncio.to_thread(reconcile.sweep_orphans, ctx, reported, utcnow()):
+                if outcome.result == "orphan-deleted":
+                    metrics.ORPHAN_DELETIONS.labels("false").inc()
+                elif outcome.result == "would-delete-orphan":
+                    metrics.ORPHAN_DELETIONS.labels("true").inc()
+                log.warning(f"orphan sweep: {outcome.message}")
+        except reconcile.ApiError as exc:
+            log.warning(f"orphan sweep failed, will retry: {exc}")
+        await asyncio.sleep(ctx.settings.orphan_sweep_seconds)

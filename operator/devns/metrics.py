@@ -6,9 +6,14 @@ The handlers count; this module only declares. ``PHASES`` tracks each DevNamespa
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import threading
+import time
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics, start_http_server
+
+disable_created_metrics()  # no *_created series: they double the output and nobody alerts on them
 
 RECONCILES = Counter("devns_reconciles_total", "Reconciles of DevNamespaces, by result "
                      "(created, updated, unchanged, failed, retry, deleting, deleted).", ["result"])
@@ -51,6 +56,27 @@ class PhaseTracker:
 
 
 PHASES = PhaseTracker()
+
+_expiries: dict[str, float] = {}
+_expiries_lock = threading.Lock()
+
+
+def set_expiry(uid: str, expires_at: "dt.datetime | None") -> None:
+    """Remember (or forget) an object's expiry for devns_next_expiry_seconds."""
+    with _expiries_lock:
+        if expires_at is None:
+            _expiries.pop(uid, None)
+        else:
+            _expiries[uid] = expires_at.timestamp()
+
+
+def _seconds_to_next_expiry() -> float:
+    with _expiries_lock:
+        soonest = min(_expiries.values(), default=None)
+    return math.inf if soonest is None else soonest - time.time()
+
+
+NEXT_EXPIRY.set_function(_seconds_to_next_expiry)
 
 
 def serve(port: int) -> None:

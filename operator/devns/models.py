@@ -155,6 +155,12 @@ class DevNamespaceSpec(_Model):
         default_factory=dict, max_length=64, description="Extra namespace annotations.",
                                         json_schema_extra={"x-kubernetes-validations": [RESERVED_KEYS_RULE]})
 
+    @model_validator(mode="after")
+    def _ttl_xor_expires_at(self) -> "DevNamespaceSpec":
+        if self.ttl is not None and self.expires_at is not None:
+            raise ValueError(_TTL_XOR_EXPIRES["message"])
+        return self
+
     @field_validator("ttl")
     @classmethod
     def _ttl(cls, value: str | None) -> str | None:
@@ -196,6 +202,8 @@ class DevNamespaceStatus(_Model):
         None, description="Pending, Ready, Failed, Terminating, Expiring or Expired.")
     namespace: str | None = Field(None, description="The namespace this DevNamespace manages.")
     expires_at: str | None = Field(None, alias="expiresAt", description="Effective expiry (UTC, RFC 3339).")
+    expired_at: str | None = Field(None, alias="expiredAt",
+                                   description="When devns expired it (UTC, RFC 3339); retention counts from here.")
     observed_generation: int | None = Field(None, alias="observedGeneration",
                                             description="The spec generation the status describes.")
     conditions: list[Condition] = Field(default_factory=list, description="Ready and friends.",

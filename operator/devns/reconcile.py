@@ -11,24 +11,63 @@ if someone else's namespace appeared meanwhile) before it is server-side applied
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from . import expiry
+from . import expiry, gc
 from .diff import needs_apply
 from .kube import FIELD_MANAGER, ApiError, Kube
 from .models import DevNamespaceSpec, explain_validation_error
 from .render import (ANN_CREATED_BY, CHILD_KINDS, LABEL_DEVNAMESPACE, MANAGED_BY, MANAGER, DevNamespaceRef,
                      SpecProblem, namespace_name, render)
 from .settings import Settings
-from .status import ready_status, status_patch
-from .units import parse_time
+from .status import READY, ready_status, set_condition, status_patch
+from .units import format_time, parse_time
 
 log = logging.getLogger(__name__)
+
+
+EXPIRING = "Expiring"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every reconcile needs: the API, the settings, and the key that signs devns's namespaces."""
+
+    kube: Kube
+    settings: Settings
+    key: bytes
+
+
+def ensure_gc_key(kube: Kube, settings: Settings) -> bytes:
+    """Read the signing key from its Secret, creating the Secret (and the operator's namespace) on first start."""
+    ns, name = settings.operator_namespace, settings.gc_key_secret
+    secret = kube.get("Secret", name, ns)
+    if secret is None:
+        if kube.get("Namespace", ns) is None:
+            try:
+                kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+                    "name": ns, "labels": {"app.kubernetes.io/name": "devns"}}})
+            except ApiError as exc:
+                if exc.status != 409:
+                    raise
+        key = secrets.token_bytes(32)
+        try:
+            kube.create({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                         "metadata": {"name": name, "namespace": ns, "labels": {"app.kubernetes.io/name": "devns"}},
+                         "data": {"key": base64.b64encode(key).decode()}})
+            return key
+        except ApiError as exc:
+            if exc.status != 409:  # another replica created it first: use theirs
+                raise
+            secret = kube.get("Secret", name, ns)
+    return base64.b64decode(secret["data"]["key"])
 
 
 class Retry(Exception):
@@ -86,8 +125,12 @@ def write_status(kube: Kube, body: Mapping[str, Any], desired: dict[str, Any]) -
     return True
 
 
-def reconcile(kube: Kube, body: Mapping[str, Any], settings: Settings, now: dt.datetime) -> Outcome:
-    """Create or update the namespace and its children for ``body``, and record the result in its status."""
+def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome:
+    """Create or update the namespace and its children for ``body``, and record the result in its status.
+
+    An expired DevNamespace is left to the expiry timer: its namespace is not re-created.
+    """
+    kube, settings = ctx.kube, ctx.settings
     ref = ref_of(body)
     generation = body["metadata"].get("generation")
     status = body.get("status") or {}
@@ -99,7 +142,10 @@ def reconcile(kube: Kube, body: Mapping[str, Any], settings: Settings, now: dt.d
             raise SpecProblem("InvalidSpec", explain_validation_error(exc)) from None
         ns = namespace_name(ref.name, spec)
         expires_at = expiry.effective_expiry(spec, ref.created, settings)
-        desired = render(ref, spec, settings, expires_at)
+        if expires_at is not None and now >= expires_at:
+            return Outcome("expired", status.get("phase") or "Expired", "Expired",
+                           f"expired at {format_time(expires_at)}", namespace=ns, expires_at=expires_at)
+        desired = render(ref, spec, settings, expires_at, gc.proof_for(ctx.key, ns, ref.uid))
         outcome = _apply(kube, ref, desired)
         outcome.expires_at = expires_at
     except SpecProblem as problem:
@@ -117,8 +163,8 @@ def reconcile(kube: Kube, body: Mapping[str, Any], settings: Settings, now: dt.d
         expires_at = None
 
     phase = outcome.phase
-    if phase == "Ready" and status.get("phase") == "Expiring":
-        phase = "Expiring"  # the expiry timer owns that distinction
+    if phase == "Ready" and status.get("phase") == EXPIRING:
+        phase = EXPIRING  # the expiry timer owns that distinction
     keep_expiry = expires_at if outcome.result not in ("failed", "retry") else status.get("expiresAt")
     desired_status = ready_status(status, phase=phase, ready=outcome.phase == "Ready", reason=outcome.reason,
                                   message=outcome.message, generation=generation, namespace=outcome.namespace,
@@ -179,8 +225,9 @@ def _owned_by(obj: Mapping[str, Any], ref: DevNamespaceRef) -> bool:
     return any(o.get("uid") == ref.uid for o in obj.get("metadata", {}).get("ownerReferences") or [])
 
 
-def finalize(kube: Kube, body: Mapping[str, Any], settings: Settings, now: dt.datetime) -> Outcome:
+def finalize(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome:
     """On deletion: delete the namespace (only if ours) and wait until it is gone; report it if it is stuck."""
+    kube, settings = ctx.kube, ctx.settings
     ref = ref_of(body)
     status = body.get("status") or {}
     ns = status.get("namespace") or (body.get("spec") or {}).get("namespace") or ref.name
@@ -209,3 +256,142 @@ def finalize(kube: Kube, body: Mapping[str, Any], settings: Settings, now: dt.da
                            expires_at=status.get("expiresAt"), now=now)
     write_status(kube, body, desired)
     return Outcome("deleting", "Terminating", reason, message, namespace=ns, retry_after=2.0)
+
+
+# -- expiry -------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Step:
+    """One run of the expiry timer: what it did (if anything) and when it must run next (None = on change only)."""
+
+    outcome: Outcome | None
+    next_wake: dt.datetime | None
+    expires_at: dt.datetime | None = None
+    warning: str | None = None
+
+
+def _namespace_event(kube: Kube, ns: str, reason: str, message: str, now: dt.datetime, type_: str = "Warning") -> None:
+    """An Event in the namespace itself, so `kubectl get events -n <ns>` shows it."""
+    stamp = format_time(now)
+    kube.create({"apiVersion": "v1", "kind": "Event",
+                 "metadata": {"generateName": f"{ns}.devns-", "namespace": ns},
+                 "involvedObject": {"apiVersion": "v1", "kind": "Namespace", "name": ns, "namespace": ns},
+                 "reason": reason, "message": message, "type": type_, "count": 1,
+                 "firstTimestamp": stamp, "lastTimestamp": stamp,
+                 "source": {"component": "devns"}, "reportingComponent": "devns", "reportingInstance": "devns"})
+
+
+def expiry_step(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Step:
+    """Warn, expire, or remove an expired DevNamespace after its retention; say when to look again."""
+    kube, settings = ctx.kube, ctx.settings
+    ref = ref_of(body)
+    status = body.get("status") or {}
+    if body["metadata"].get("deletionTimestamp"):
+        return Step(None, None)
+    try:
+        spec = DevNamespaceSpec.model_validate(body.get("spec") or {})
+        expires = expiry.effective_expiry(spec, ref.created, settings)
+    except (ValidationError, SpecProblem):
+        return Step(None, None)  # reconcile reports it; the timer waits for a fixed spec
+    ns = namespace_name(ref.name, spec)
+    generation = body["metadata"].get("generation")
+    if status.get("phase") == "Expired":
+        expired_at = parse_time(status["expiredAt"]) if status.get("expiredAt") else now
+        retention_end = expired_at + settings.expired_retention_delta
+        if expires is not None and now < expires:
+            pass  # extended after expiry: fall through, reconcile re-provisions
+        elif now >= retention_end:
+            kube.delete("DevNamespace", ref.name, uid=ref.uid)
+            return Step(Outcome("removed", "Expired", "RetentionOver",
+                                f"expired DevNamespace removed after {settings.expired_retention}", namespace=ns),
+                        None, expires)
+        else:
+            return Step(None, retention_end, expires)
+    sent = list(status.get("warningsSent") or [])
+    p = expiry.plan(expires, sent, now, settings.warn_before_deltas, ref.created)
+    if p.expired:
+        return Step(_expire(ctx, body, ref, ns, expires, now), now + settings.expired_retention_delta
+                    if not settings.dry_run else None, expires)
+    conditions = list(status.get("conditions") or [])
+    if p.warn:
+        message = (f"namespace {ns} expires at {format_time(expires)} (in less than {p.warn}); extend it with: "
+                   f"kubectl patch devnamespace {ref.name} --type merge -p '{{\"spec\":{{\"ttl\":\"<longer>\"}}}}'")
+        if kube.get("Namespace", ns) is not None:
+            _namespace_event(kube, ns, "ExpiringSoon", message, now)
+        conditions = set_condition(conditions, type=EXPIRING, status="True", reason="WarningSent",
+                                   message=message, generation=generation, now=now)
+        write_status(kube, body, {"phase": EXPIRING if status.get("phase") in ("Ready", EXPIRING) else
+                                  status.get("phase"), "warningsSent": list(p.warnings_sent),
+                                  "conditions": conditions})
+        return Step(Outcome("warned", EXPIRING, "ExpiringSoon", message, namespace=ns), p.next_wake, expires,
+                    warning=p.warn)
+    if list(p.warnings_sent) != sent:  # extended: forget warnings that are no longer due, leave Expiring
+        conditions = set_condition(conditions, type=EXPIRING, status="False", reason="Extended",
+                                   message=f"expires at {format_time(expires)}" if expires else "never expires",
+                                   generation=generation, now=now)
+        phase = "Ready" if status.get("phase") == EXPIRING else status.get("phase")
+        write_status(kube, body, {"phase": phase, "warningsSent": list(p.warnings_sent), "conditions": conditions})
+    return Step(None, p.next_wake, expires)
+
+
+def _expire(ctx: Context, body: Mapping[str, Any], ref: DevNamespaceRef, ns: str, expires: dt.datetime,
+            now: dt.datetime) -> Outcome:
+    kube, settings = ctx.kube, ctx.settings
+    status = body.get("status") or {}
+    generation = body["metadata"].get("generation")
+    conditions = list(status.get("conditions") or [])
+    actual = kube.get("Namespace", ns)
+    deletable = actual is not None and is_ours(actual, ref) and not settings.is_reserved(ns)
+    if settings.dry_run:
+        message = (f"expired at {format_time(expires)}; dry-run: would delete namespace {ns}" if deletable else
+                   f"expired at {format_time(expires)}; dry-run: nothing to delete")
+        conditions = set_condition(conditions, type="Expired", status="True", reason="DryRun", message=message,
+                                   generation=generation, now=now)
+        changed = write_status(kube, body, {"conditions": conditions})
+        return Outcome("would-expire" if changed else "unchanged", status.get("phase") or "Ready", "DryRun",
+                       message, namespace=ns)
+    if deletable and not actual["metadata"].get("deletionTimestamp"):
+        kube.delete("Namespace", ns, uid=actual["metadata"]["uid"])
+        message = f"expired at {format_time(expires)}; namespace {ns} and everything in it deleted"
+    else:
+        message = f"expired at {format_time(expires)}; namespace {ns} is gone"
+    desired = ready_status(status, phase="Expired", ready=False, reason="Expired", message=message,
+                           generation=generation, namespace=ns, expires_at=expires, now=now)
+    write_status(kube, body, {**desired, "expiredAt": format_time(now)})
+    return Outcome("expired", "Expired", "Expired", message, namespace=ns, expires_at=expires)
+
+
+# -- orphans ------------------------------------------------------------------------------------------------------
+
+def sweep_orphans(ctx: Context, reported: set[str], now: dt.datetime) -> list[Outcome]:
+    """Delete namespaces devns created (proof verified) whose DevNamespace is gone; report look-alikes once."""
+    kube, settings = ctx.kube, ctx.settings
+    namespaces = kube.list("Namespace", selector=f"{MANAGED_BY}={MANAGER}")  # first: see gc.classify
+    live = {o["metadata"]["uid"] for o in kube.list("DevNamespace")}
+    outcomes = []
+    for verdict in gc.classify(namespaces, live, ctx.key, settings.is_reserved):
+        ns = verdict.namespace
+        if not verdict.orphan:
+            if verdict.uid not in reported:
+                reported.add(verdict.uid)
+                message = (f"namespace {ns} is labelled as managed by devns but carries no valid devns proof; "
+                           "devns leaves it alone")
+                _namespace_event(kube, ns, "NotManagedByDevns", message, now)
+                outcomes.append(Outcome("lookalike", "", "NotManagedByDevns", message, namespace=ns))
+            continue
+        name, _, uid = verdict.claimed_by.partition("/")
+        owner = kube.get("DevNamespace", name)
+        if owner is not None and owner["metadata"]["uid"] == uid:
+            continue  # created after our list: not an orphan
+        if settings.dry_run:
+            if verdict.uid not in reported:
+                reported.add(verdict.uid)
+                message = f"dry-run: would delete orphaned namespace {ns} (its DevNamespace {name} is gone)"
+                _namespace_event(kube, ns, "WouldDeleteOrphan", message, now)
+                outcomes.append(Outcome("would-delete-orphan", "", "DryRun", message, namespace=ns))
+            continue
+        if kube.delete("Namespace", ns, uid=verdict.uid):
+            outcomes.append(Outcome("orphan-deleted", "", "OrphanDeleted",
+                                    f"deleted orphaned namespace {ns}: its DevNamespace {name} is gone",
+                                    namespace=ns))
+    return outcomes

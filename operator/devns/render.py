@@ -28,6 +28,7 @@ ANN_CONTACT = "devns.io/contact"
 ANN_TTL = "devns.io/ttl"
 ANN_EXPIRES_AT = "devns.io/expires-at"
 ANN_CREATED_BY = "devns.io/created-by"
+ANN_PROOF = "devns.io/proof"
 PSS_MODES = ("enforce", "audit", "warn")
 
 #: Child kinds in apply order: guardrails first, access last, so owners never get a namespace without them.
@@ -166,8 +167,11 @@ def network_policies(ns: str, spec: DevNamespaceSpec, settings: Settings, ref: D
 
 
 def render(ref: DevNamespaceRef, spec: DevNamespaceSpec, settings: Settings,
-           expires_at: dt.datetime | None) -> Desired:
-    """The namespace and children a DevNamespace should have. Raises SpecProblem for a spec we must not apply."""
+           expires_at: dt.datetime | None, proof: str | None = None) -> Desired:
+    """The namespace and children a DevNamespace should have. Raises SpecProblem for a spec we must not apply.
+
+    ``proof`` is the HMAC that lets the orphan collector recognise the namespace as devns's (see ``gc``).
+    """
     ns = namespace_name(ref.name, spec)
     role = check_policy(ns, spec, settings)
     limits = merged_limits(spec, settings)
@@ -181,7 +185,7 @@ def render(ref: DevNamespaceRef, spec: DevNamespaceSpec, settings: Settings,
         labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
     annotations = {**spec.annotations, ANN_OWNER: ", ".join(owner_text(o) for o in spec.owners),
                    ANN_CREATED_BY: ref.created_by}
-    for key, value in ((ANN_TEAM, spec.team), (ANN_PURPOSE, spec.purpose), (ANN_CONTACT, spec.contact),
+    for key, value in ((ANN_PROOF, proof), (ANN_TEAM, spec.team), (ANN_PURPOSE, spec.purpose), (ANN_CONTACT, spec.contact),
                        (ANN_TTL, spec.ttl), (ANN_EXPIRES_AT, expires_at and format_time(expires_at))):
         if value:
             annotations[key] = value

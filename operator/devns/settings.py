@@ -61,6 +61,10 @@ class Settings(BaseSettings):
                                    description="Lead times before expiry at which owners are warned.")
     expired_retention: str = Field("24h", description="How long an expired DevNamespace stays listed before it "
                                                       "is removed; '0s' or 'none' = at once.")
+    orphan_sweep_interval: str = Field("60s", description="How often namespaces devns created are checked for a "
+                                                          "DevNamespace that no longer exists.")
+    gc_key_secret: str = Field("devns-gc-key", description="Secret (in the operator's namespace) holding the key "
+                                                           "that signs namespaces devns created.")
     dry_run: bool = Field(False, description="Log and post Events for expiry deletions instead of deleting.")
     metrics_port: int = Field(8080, description="Port of the Prometheus /metrics endpoint (0 = off).")
     stuck_terminating_after: str = Field("5m", description="How long a namespace may terminate before devns "
@@ -81,7 +85,13 @@ class Settings(BaseSettings):
             parse_duration(item)
         return value
 
-    @field_validator("expired_retention", "stuck_terminating_after")
+    @field_validator("orphan_sweep_interval", "stuck_terminating_after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("expired_retention")
     @classmethod
     def _duration_or_zero(cls, value: str) -> str:
         if value.strip().lower() not in (*NEVER, "0", "0s"):
@@ -117,6 +127,10 @@ class Settings(BaseSettings):
     def expired_retention_delta(self) -> dt.timedelta:
         value = self.expired_retention.strip().lower()
         return dt.timedelta(0) if value in (*NEVER, "0", "0s") else parse_duration(value)
+
+    @property
+    def orphan_sweep_seconds(self) -> float:
+        return parse_duration(self.orphan_sweep_interval).total_seconds()
 
     @property
     def stuck_terminating_delta(self) -> dt.timedelta:

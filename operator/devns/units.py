@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _DURATION = re.compile(r"(?:\d+[smhdw])+")
@@ -27,17 +27,24 @@ _SUFFIX = {
 }
 
 
+#: Longest duration accepted (about 100 years): anything longer is a typo, and would overflow datetimes.
+MAX_DURATION_SECONDS = 5200 * _UNIT_SECONDS["w"]
+
+
 def parse_duration(text: str) -> dt.timedelta:
     """Parse ``90m``, ``1d12h``, ``2w``: one or more ``<integer><unit>`` with units s, m, h, d, w.
 
-    Raises ValueError for anything else, including a total of zero (a TTL must be positive).
+    Raises ValueError for anything else, including a total of zero (a TTL must be positive) and totals over
+    ``MAX_DURATION_SECONDS``. Exactly the strings the CRD's pattern admits, no surrounding spaces.
     """
-    if not isinstance(text, str) or not _DURATION.fullmatch(text.strip()):
+    if not isinstance(text, str) or not _DURATION.fullmatch(text):
         raise ValueError(f"invalid duration {text!r}: use <number><unit> parts with units s, m, h, d, w "
                          "(e.g. 90m, 1d12h, 2w)")
-    seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text.strip()))
+    seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
     if seconds <= 0:
         raise ValueError(f"invalid duration {text!r}: must be greater than zero")
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(f"invalid duration {text!r}: longer than 5200w (100 years)")
     return dt.timedelta(seconds=seconds)
 
 
@@ -67,16 +74,19 @@ def parse_quantity(value: str | int | float) -> Decimal:
         return Decimal(value)
     if isinstance(value, float):
         value = repr(value)
-    match = _QUANTITY.fullmatch(str(value).strip()) if isinstance(value, str) else None
+    match = _QUANTITY.fullmatch(value) if isinstance(value, str) else None
     if not match:
         raise ValueError(f"invalid quantity {value!r}: use a Kubernetes quantity such as 500m, 2, 4Gi")
     number, suffix = match.group(1), match.group(3) or ""
     try:
-        if suffix[:1] in ("e", "E"):
-            return Decimal(number) * (Decimal(10) ** int(suffix[1:]))
-        return Decimal(number) * _SUFFIX[suffix]
-    except (InvalidOperation, KeyError) as exc:  # pragma: no cover - the regex admits only known suffixes
-        raise ValueError(f"invalid quantity {value!r}") from exc
+        if suffix in _SUFFIX:  # includes E (exa) and Ei: only "e<digits>"/"E<digits>" is an exponent
+            return Decimal(number) * _SUFFIX[suffix]
+        exponent = int(suffix[1:])
+        if abs(exponent) > 100:
+            raise ValueError(f"invalid quantity {value!r}: exponent out of range")
+        return Decimal(number) * (Decimal(10) ** exponent)
+    except ArithmeticError as exc:  # decimal overflow and friends
+        raise ValueError(f"invalid quantity {value!r}: out of range") from exc
 
 
 def quantities_equal(a: object, b: object) -> bool:

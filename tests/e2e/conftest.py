@@ -13,7 +13,7 @@ import pytest
 
 from localk8s.binaries import find_binaries
 from localk8s.cluster import LocalCluster
-from support import OperatorProcess, client, kubectl
+from support import DevNamespaces, OperatorProcess, client, kubectl
 
 
 @pytest.fixture(scope="session")
@@ -46,10 +46,14 @@ def core(api):
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Settings the e2e operator runs with: defaults, plus a deny-list pattern and admin among the allowed roles.
+#: Settings the e2e operator runs with: defaults, plus a deny-list pattern, admin among the allowed roles, and
+#: second-scale lifecycle timings (an 8 s warning lead, 6 s retention, a 2 s orphan sweep).
 OPERATOR_ENV = {
     "DEVNS_RESERVED_NAMESPACES": '["protected-*"]',
     "DEVNS_ALLOWED_ROLES": '["edit", "view", "admin"]',
+    "DEVNS_WARN_BEFORE": '["24h", "1h", "8s"]',
+    "DEVNS_EXPIRED_RETENTION": "6s",
+    "DEVNS_ORPHAN_SWEEP_INTERVAL": "2s",
 }
 
 
@@ -84,3 +88,9 @@ def pytest_runtest_makereport(item, call):
     proc = item.funcargs.get("operator") if hasattr(item, "funcargs") else None
     if report.failed and isinstance(proc, OperatorProcess):
         report.sections.append(("operator log (tail)", proc.log_tail(60)))
+
+
+@pytest.fixture(scope="session")
+def dns(api):
+    """DevNamespaces as a platform admin sees them."""
+    return DevNamespaces(api)

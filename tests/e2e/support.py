@@ -10,14 +10,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Callable, TypeVar
 
 import kubernetes
-from kubernetes.client import ApiClient
+from kubernetes.client import ApiClient, CustomObjectsApi
 from kubernetes.client.rest import ApiException
 
 T = TypeVar("T")
+GROUP, VERSION, PLURAL = "devns.io", "v1alpha1", "devnamespaces"
 
 
 def wait_for(check: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition") -> T:
@@ -82,7 +84,8 @@ class OperatorProcess:
         self.kubeconfig, self.log_path, self.args = kubeconfig, log_path, args
         self.metrics_port = free_port()
         self.health_port = free_port()
-        self.env = {**os.environ, "DEVNS_METRICS_PORT": str(self.metrics_port), **(env or {})}
+        self.base_env = {**os.environ, "DEVNS_METRICS_PORT": str(self.metrics_port), **(env or {})}
+        self.env = dict(self.base_env)
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -108,6 +111,12 @@ class OperatorProcess:
 
         wait_for(healthy, timeout=timeout, what="operator liveness endpoint")
         return self
+
+    def restart(self, **env: str) -> "OperatorProcess":
+        """Stop, then start again with these DEVNS_* overrides on top of the original environment."""
+        self.stop()
+        self.env = {**self.base_env, **env}
+        return self.start()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -149,3 +158,45 @@ def kubectl(binaries, kubeconfig: str, *args: str, check: bool = True) -> subpro
     """Run the pinned kubectl against the test cluster."""
     return subprocess.run([str(binaries.kubectl), "--kubeconfig", kubeconfig, *args], capture_output=True,
                           text=True, check=check, timeout=60)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+class DevNamespaces:
+    """Create, read, patch and wait on DevNamespaces as a platform admin."""
+
+    def __init__(self, api):
+        self.custom = CustomObjectsApi(api)
+        self.core = kubernetes.client.CoreV1Api(api)
+
+    def create(self, name: str, **spec) -> dict:
+        spec.setdefault("owners", [{"kind": "User", "name": f"{name}@example.com"}])
+        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DevNamespace", "metadata": {"name": name},
+                "spec": spec}
+        return self.custom.create_cluster_custom_object(GROUP, VERSION, PLURAL, body)
+
+    def get(self, name: str) -> dict:
+        return self.custom.get_cluster_custom_object(GROUP, VERSION, PLURAL, name)
+
+    def patch(self, name: str, spec: dict) -> dict:
+        return self.custom.patch_cluster_custom_object(GROUP, VERSION, PLURAL, name, {"spec": spec})
+
+    def delete(self, name: str) -> None:
+        self.custom.delete_cluster_custom_object(GROUP, VERSION, PLURAL, name)
+
+    def condition(self, name: str, type_: str = "Ready") -> dict:
+        obj = self.get(name)
+        return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == type_), {})
+
+    def wait_phase(self, name: str, phase: str, timeout: float = 30) -> dict:
+        def check():
+            obj = self.get(name)
+            status = obj.get("status") or {}
+            current = status.get("observedGeneration") == obj["metadata"]["generation"]
+            return obj if status.get("phase") == phase and current else None
+        return wait_for(check, timeout=timeout, what=f"DevNamespace {name} phase {phase}")
+
+    def events(self, name: str) -> list:
+        return self.core.list_event_for_all_namespaces(field_selector=f"involvedObject.name={name}").items

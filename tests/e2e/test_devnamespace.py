@@ -3,66 +3,15 @@ deletion, conflicts and bad input."""
 
 from __future__ import annotations
 
-import uuid
-
 import kubernetes
 import pytest
-from kubernetes.client import CustomObjectsApi
 
-from support import client, error_of, gone, kubectl, status_of, wait_for
+from support import client, error_of, gone, kubectl, status_of, unique, wait_for
 
-GROUP, VERSION, PLURAL = "devns.io", "v1alpha1", "devnamespaces"
 RESTRICTED = {"runAsNonRoot": True, "runAsUser": 1000, "allowPrivilegeEscalation": False,
               "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
 
 pytestmark = pytest.mark.usefixtures("operator")
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-class DevNamespaces:
-    """Create, read, patch and wait on DevNamespaces as a platform admin."""
-
-    def __init__(self, api):
-        self.custom = CustomObjectsApi(api)
-        self.core = kubernetes.client.CoreV1Api(api)
-
-    def create(self, name: str, **spec) -> dict:
-        spec.setdefault("owners", [{"kind": "User", "name": f"{name}@example.com"}])
-        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DevNamespace", "metadata": {"name": name},
-                "spec": spec}
-        return self.custom.create_cluster_custom_object(GROUP, VERSION, PLURAL, body)
-
-    def get(self, name: str) -> dict:
-        return self.custom.get_cluster_custom_object(GROUP, VERSION, PLURAL, name)
-
-    def patch(self, name: str, spec: dict) -> dict:
-        return self.custom.patch_cluster_custom_object(GROUP, VERSION, PLURAL, name, {"spec": spec})
-
-    def delete(self, name: str) -> None:
-        self.custom.delete_cluster_custom_object(GROUP, VERSION, PLURAL, name)
-
-    def condition(self, name: str, type_: str = "Ready") -> dict:
-        obj = self.get(name)
-        return next(c for c in obj.get("status", {}).get("conditions", []) if c["type"] == type_)
-
-    def wait_phase(self, name: str, phase: str, timeout: float = 30) -> dict:
-        def check():
-            obj = self.get(name)
-            status = obj.get("status") or {}
-            current = status.get("observedGeneration") == obj["metadata"]["generation"]
-            return obj if status.get("phase") == phase and current else None
-        return wait_for(check, timeout=timeout, what=f"DevNamespace {name} phase {phase}")
-
-    def events(self, name: str) -> list:
-        return self.core.list_event_for_all_namespaces(field_selector=f"involvedObject.name={name}").items
-
-
-@pytest.fixture(scope="module")
-def dns(api):
-    return DevNamespaces(api)
 
 
 def as_user(kubeconfig: str, user: str):

@@ -1,0 +1,57 @@
+"""Proof of authorship for namespaces devns created, and the choice of orphans to collect. Pure.
+
+Labels and annotations can be copied by anyone who can create a namespace, so they prove nothing. Each namespace
+devns creates carries ``devns.io/proof``: an HMAC-SHA256 of ``<namespace>/<DevNamespace UID>`` under a key only the
+operator holds (a Secret in its own namespace). An orphan (a namespace whose DevNamespace is gone) is deleted only
+when its proof verifies; a look-alike without a valid proof is reported and left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from .render import ANN_CREATED_BY, ANN_PROOF, MANAGED_BY, MANAGER
+
+
+def proof_for(key: bytes, namespace: str, uid: str) -> str:
+    return hmac.new(key, f"{namespace}/{uid}".encode(), hashlib.sha256).hexdigest()
+
+
+def proof_valid(key: bytes, namespace: Mapping[str, Any]) -> bool:
+    meta = namespace.get("metadata", {})
+    annotations = meta.get("annotations") or {}
+    created_by, proof = annotations.get(ANN_CREATED_BY, ""), annotations.get(ANN_PROOF, "")
+    uid = created_by.rpartition("/")[2]
+    return bool(uid and proof) and hmac.compare_digest(proof, proof_for(key, meta.get("name", ""), uid))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    namespace: str
+    uid: str  # the namespace's own uid (delete precondition)
+    claimed_by: str  # the DevNamespace name/uid it claims
+    orphan: bool  # True: proof valid, delete; False: look-alike, report once and leave alone
+
+
+def classify(namespaces: Iterable[Mapping[str, Any]], live_uids: set[str], key: bytes,
+             is_reserved) -> list[Verdict]:
+    """Namespaces labelled as devns's whose DevNamespace is not among ``live_uids``.
+
+    ``namespaces`` must be listed *before* ``live_uids``: a namespace is created after its DevNamespace, so any
+    DevNamespace owning a listed namespace is in the later list unless it is really gone.
+    """
+    verdicts = []
+    for ns in namespaces:
+        meta = ns.get("metadata", {})
+        if (meta.get("labels") or {}).get(MANAGED_BY) != MANAGER or meta.get("deletionTimestamp"):
+            continue
+        if is_reserved(meta["name"]):
+            continue
+        claimed = (meta.get("annotations") or {}).get(ANN_CREATED_BY, "")
+        if claimed.rpartition("/")[2] in live_uids:
+            continue
+        verdicts.append(Verdict(meta["name"], meta["uid"], claimed, proof_valid(key, ns)))
+    return verdicts
