@@ -1,0 +1,242 @@
+"""devns.diff: does a desired object need a server-side apply?"""
+
+import copy
+
+import pytest
+
+from devns.diff import covers, needs_apply, owned_paths, paths
+
+MANAGER = "devns"
+OWNER_REF = {"apiVersion": "devns.io/v1alpha1", "kind": "DevNamespace", "name": "alice", "uid": "u1",
+             "controller": True}
+
+
+def quota(**hard):
+    return {"apiVersion": "v1", "kind": "ResourceQuota",
+            "metadata": {"name": "devns-quota", "namespace": "alice",
+                         "labels": {"app.kubernetes.io/managed-by": "devns", "devns.io/devnamespace": "alice"},
+                         "ownerReferences": [OWNER_REF]},
+            "spec": {"hard": {"pods": "10", "requests.cpu": "2", "requests.memory": "4Gi", **hard}}}
+
+
+def netpol():
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "devns-allow-dns", "namespace": "alice",
+                         "labels": {"app.kubernetes.io/managed-by": "devns"}, "ownerReferences": [OWNER_REF]},
+            "spec": {"podSelector": {}, "policyTypes": ["Egress"],
+                     "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
+                         "kubernetes.io/metadata.name": "kube-system"}}}],
+                         "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}}
+
+
+def served(desired, managed_fields=None):
+    """What the API server returns: the desired object plus the fields it populates."""
+    actual = copy.deepcopy(desired)
+    meta = actual["metadata"]
+    meta.update({"uid": "child-uid", "resourceVersion": "42", "generation": 1,
+                 "creationTimestamp": "2026-11-21T10:00:00Z"})
+    if managed_fields is not None:
+        meta["managedFields"] = managed_fields
+    return actual
+
+
+def apply_entry(fields, manager=MANAGER, operation="Apply"):
+    return {"manager": manager, "operation": operation, "apiVersion": "v1", "time": "2026-11-21T10:00:00Z",
+            "fieldsType": "FieldsV1", "fieldsV1": fields}
+
+
+QUOTA_FIELDS = {"f:metadata": {"f:labels": {".": {}, "f:app.kubernetes.io/managed-by": {},
+                                            "f:devns.io/devnamespace": {}},
+                               "f:ownerReferences": {".": {}, 'k:{"uid":"u1"}': {".": {}, "f:apiVersion": {},
+                                                                                 "f:controller": {}, "f:kind": {},
+                                                                                 "f:name": {}, "f:uid": {}}}},
+                "f:spec": {"f:hard": {".": {}, "f:pods": {}, "f:requests.cpu": {}, "f:requests.memory": {}}}}
+
+
+# -- basics ---------------------------------------------------------------------------------------------------------
+
+def test_missing_object_needs_apply():
+    assert needs_apply(quota(), None, MANAGER) is True
+
+
+def test_identical_needs_nothing():
+    assert needs_apply(quota(), quota(), MANAGER) is False
+
+
+def test_server_populated_fields_ignored():
+    actual = served(quota(), [apply_entry(QUOTA_FIELDS)])
+    actual["status"] = {"hard": {"pods": "10"}, "used": {"pods": "3"}}
+    assert needs_apply(quota(), actual, MANAGER) is False
+
+
+def test_defaulted_fields_inside_list_items_ignored():
+    actual = served(netpol())
+    for port in actual["spec"]["egress"][0]["ports"]:
+        port["endPort"] = None
+    actual["spec"]["egress"][0]["to"][0]["podSelector"] = None
+    assert needs_apply(netpol(), actual, MANAGER) is False
+
+
+def test_api_version_and_kind_not_compared():
+    actual = served(quota())
+    del actual["apiVersion"], actual["kind"]
+    assert needs_apply(quota(), actual, MANAGER) is False
+
+
+# -- differences ----------------------------------------------------------------------------------------------------
+
+def test_changed_label_needs_apply():
+    actual = served(quota())
+    actual["metadata"]["labels"]["devns.io/devnamespace"] = "bob"
+    assert needs_apply(quota(), actual, MANAGER) is True
+
+
+def test_missing_label_needs_apply():
+    actual = served(quota())
+    del actual["metadata"]["labels"]["devns.io/devnamespace"]
+    assert needs_apply(quota(), actual, MANAGER) is True
+
+
+def test_missing_spec_needs_apply():
+    actual = served(quota())
+    del actual["spec"]
+    assert needs_apply(quota(), actual, MANAGER) is True
+
+
+@pytest.mark.parametrize("desired_value, actual_value", [("1", "1000m"), ("4Gi", "4096Mi"), ("10", 10), ("0.5", "500m")])
+def test_equal_quantities_in_spec_hard_need_nothing(desired_value, actual_value):
+    actual = served(quota())
+    actual["spec"]["hard"]["requests.cpu"] = actual_value
+    assert needs_apply(quota(**{"requests.cpu": desired_value}), actual, MANAGER) is False
+
+
+@pytest.mark.parametrize("actual_value", ["2", "1001m", "1Gi", "lots"])
+def test_different_quantity_needs_apply(actual_value):
+    actual = served(quota())
+    actual["spec"]["hard"]["requests.cpu"] = actual_value
+    assert needs_apply(quota(**{"requests.cpu": "1"}), actual, MANAGER) is True
+
+
+def test_equal_quantities_in_limit_range_need_nothing():
+    desired = {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "devns-limits"},
+               "spec": {"limits": [{"type": "Container", "default": {"cpu": "1", "memory": "512Mi"},
+                                    "defaultRequest": {"cpu": "100m"}, "max": {"memory": "4Gi"}}]}}
+    actual = served(desired)
+    actual["spec"]["limits"][0].update({"default": {"cpu": "1000m", "memory": "536870912"},
+                                        "max": {"memory": "4096Mi"}})
+    assert needs_apply(desired, actual, MANAGER) is False
+
+
+def test_quantity_equality_not_applied_outside_quantity_maps():
+    desired = netpol()
+    actual = served(desired)
+    actual["spec"]["egress"][0]["ports"][0]["port"] = "53.0"
+    assert needs_apply(desired, actual, MANAGER) is True
+
+
+def test_foreign_owner_reference_ignored():
+    actual = served(quota())
+    actual["metadata"]["ownerReferences"] = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "other", "uid": "u9"}, OWNER_REF]
+    assert needs_apply(quota(), actual, MANAGER) is False
+
+
+def test_missing_owner_reference_needs_apply():
+    actual = served(quota())
+    actual["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "ConfigMap", "name": "other", "uid": "u9"}]
+    assert needs_apply(quota(), actual, MANAGER) is True
+
+
+def test_atomic_list_order_change_needs_apply():
+    desired = netpol()
+    desired["spec"]["policyTypes"] = ["Ingress", "Egress"]
+    actual = served(desired)
+    actual["spec"]["policyTypes"] = ["Egress", "Ingress"]
+    assert needs_apply(desired, actual, MANAGER) is True
+
+
+def test_list_item_order_change_needs_apply():
+    actual = served(netpol())
+    actual["spec"]["egress"][0]["ports"].reverse()
+    assert needs_apply(netpol(), actual, MANAGER) is True
+
+
+def test_extra_list_item_needs_apply():
+    actual = served(netpol())
+    actual["spec"]["policyTypes"].append("Ingress")
+    assert needs_apply(netpol(), actual, MANAGER) is True
+
+
+# -- managedFields --------------------------------------------------------------------------------------------------
+
+def test_owned_label_no_longer_desired_needs_apply():
+    fields = copy.deepcopy(QUOTA_FIELDS)
+    fields["f:metadata"]["f:labels"]["f:old"] = {}
+    actual = served(quota(), [apply_entry(fields)])
+    actual["metadata"]["labels"]["old"] = "x"
+    assert needs_apply(quota(), actual, MANAGER) is True
+
+
+def test_owned_label_minimal_entry_needs_apply():
+    entry = {"manager": "devns", "operation": "Apply", "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:old": {}}}}}
+    assert needs_apply(quota(), served(quota(), [entry]), MANAGER) is True
+
+
+def test_owned_quota_key_no_longer_desired_needs_apply():
+    fields = copy.deepcopy(QUOTA_FIELDS)
+    fields["f:spec"]["f:hard"]["f:services"] = {}
+    assert needs_apply(quota(), served(quota(), [apply_entry(fields)]), MANAGER) is True
+
+
+def test_owned_fields_all_desired_need_nothing():
+    assert needs_apply(quota(), served(quota(), [apply_entry(QUOTA_FIELDS)]), MANAGER) is False
+
+
+def test_other_managers_extra_fields_ignored():
+    other = {"f:metadata": {"f:labels": {"f:team-tool": {}}, "f:annotations": {"f:note": {}}},
+             "f:spec": {"f:hard": {"f:services": {}}}}
+    actual = served(quota(), [apply_entry(QUOTA_FIELDS), apply_entry(other, manager="kubectl"),
+                              apply_entry(other, manager="kube-controller-manager", operation="Update")])
+    actual["metadata"]["labels"]["team-tool"] = "x"
+    actual["metadata"]["annotations"] = {"note": "y"}
+    actual["spec"]["hard"]["services"] = "5"
+    assert needs_apply(quota(), actual, MANAGER) is False
+
+
+def test_devns_update_operations_do_not_count_as_ownership():
+    entry = apply_entry({"f:metadata": {"f:labels": {"f:old": {}}}}, operation="Update")
+    assert needs_apply(quota(), served(quota(), [entry]), MANAGER) is False
+
+
+def test_owned_list_items_map_to_the_list():
+    fields = {"f:spec": {"f:policyTypes": {}, "f:egress": {}, "f:podSelector": {}},
+              "f:metadata": {"f:ownerReferences": {'k:{"uid":"u1"}': {".": {}, "f:uid": {}}}}}
+    assert needs_apply(netpol(), served(netpol(), [apply_entry(fields)]), MANAGER) is False
+
+
+def test_owned_paths_reads_fields_v1():
+    actual = {"metadata": {"managedFields": [
+        apply_entry({"f:metadata": {"f:labels": {".": {}, "f:a": {}}},
+                     "f:spec": {"f:ports": {'k:{"port":53}': {".": {}, "f:port": {}}}}}),
+        apply_entry({"f:metadata": {"f:labels": {"f:b": {}}}}, manager="other")]}}
+    assert sorted(owned_paths(actual, MANAGER)) == [("metadata", "labels", "a"), ("spec", "ports")]
+
+
+def test_owned_paths_without_managed_fields():
+    assert list(owned_paths({}, MANAGER)) == []
+    assert list(owned_paths({"metadata": {"managedFields": None}}, MANAGER)) == []
+
+
+def test_paths_treat_lists_and_empty_maps_as_leaves():
+    assert sorted(paths({"a": {"b": 1, "c": []}, "d": {}})) == [("a", "b"), ("a", "c"), ("d",)]
+
+
+def test_covers_requires_equal_length_lists():
+    assert covers([1, 2], [1, 2]) and not covers([1, 2, 3], [1, 2]) and not covers({"a": 1}, [1])
+
+
+@pytest.mark.parametrize("field", ["labels", "annotations"])
+def test_labels_named_like_quantity_maps_compare_as_text(field):
+    desired = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "alice", field: {"max": "1"}}}
+    actual = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "alice", field: {"max": "1000m"}}}
+    assert needs_apply(desired, actual, MANAGER) is True
