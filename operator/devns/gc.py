@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from .render import ANN_CREATED_BY, ANN_PROOF, MANAGED_BY, MANAGER
 
@@ -36,22 +36,19 @@ class Verdict:
     orphan: bool  # True: proof valid, delete; False: look-alike, report once and leave alone
 
 
-def classify(namespaces: Iterable[Mapping[str, Any]], live_uids: set[str], key: bytes,
-             is_reserved) -> list[Verdict]:
-    """Namespaces labelled as devns's whose DevNamespace is not among ``live_uids``.
+def claimed_uid(namespace: Mapping[str, Any]) -> str:
+    """The DevNamespace UID a namespace claims in ``devns.io/created-by`` (empty if none)."""
+    meta = namespace.get("metadata", {})
+    return (meta.get("annotations") or {}).get(ANN_CREATED_BY, "").rpartition("/")[2]
 
-    ``namespaces`` must be listed *before* ``live_uids``: a namespace is created after its DevNamespace, so any
-    DevNamespace owning a listed namespace is in the later list unless it is really gone.
-    """
-    verdicts = []
-    for ns in namespaces:
-        meta = ns.get("metadata", {})
-        if (meta.get("labels") or {}).get(MANAGED_BY) != MANAGER or meta.get("deletionTimestamp"):
-            continue
-        if is_reserved(meta["name"]):
-            continue
-        claimed = (meta.get("annotations") or {}).get(ANN_CREATED_BY, "")
-        if claimed.rpartition("/")[2] in live_uids:
-            continue
-        verdicts.append(Verdict(meta["name"], meta["uid"], claimed, proof_valid(key, ns)))
-    return verdicts
+
+def judge(namespace: Mapping[str, Any], key: bytes, is_reserved) -> Verdict | None:
+    """For a namespace labelled as devns's whose DevNamespace is gone: collect it, or report it, or neither
+    (reserved, or already terminating)."""
+    meta = namespace.get("metadata", {})
+    if (meta.get("labels") or {}).get(MANAGED_BY) != MANAGER or meta.get("deletionTimestamp"):
+        return None
+    if is_reserved(meta["name"]):
+        return None
+    claimed = (meta.get("annotations") or {}).get(ANN_CREATED_BY, "")
+    return Verdict(meta["name"], meta["uid"], claimed, proof_valid(key, namespace))

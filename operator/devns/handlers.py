@@ -4,6 +4,11 @@ Nothing here decides what the cluster should look like (that is ``render``/``exp
 (that is ``reconcile`` through ``kube``). Settings, the API client and the signing key are built once by the CLI
 and live in Kopf's ``memo`` as ``memo.ctx``.
 
+Drift: every managed child kind (and managed namespaces) is watched with a server-side label selector; an event
+whose object no longer matches its DevNamespace's desired state (computed from an in-memory index, no reads) is
+repaired at once. Orphans: a timer on each managed namespace checks the same index and collects a namespace whose
+DevNamespace is gone (proof required). Both are Kopf handlers, so with peering only the active replica acts.
+
 Expiry runs as one Kopf daemon per DevNamespace that sleeps until its next deadline (a warning, the expiry, the
 end of retention) and is woken early when the spec changes. Compared with a polling timer it makes no API calls
 and uses no CPU while nothing is due, and acts at the deadline instead of up to one interval late.
@@ -20,9 +25,11 @@ from typing import Any
 
 import kopf
 
-from . import metrics, reconcile
+from . import gc, metrics, reconcile
 from .models import GROUP, PLURAL, VERSION
 from .reconcile import Context, Outcome
+from .render import MANAGED_BY, MANAGER
+from .settings import Settings
 
 RESOURCE = (GROUP, VERSION, PLURAL)
 log = logging.getLogger("devns")
@@ -56,16 +63,14 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: lo
     settings.watching.client_timeout = 360
     settings.watching.connect_timeout = 10
     settings.networking.request_timeout = 60
+    settings.peering.lifetime = config.peering_lifetime
+    for kind, (group, version, plural) in GUARDED.items():
+        settings.watching.label_selectors[group or version, plural] = f"{MANAGED_BY}={MANAGER}"
     memo.loop = asyncio.get_running_loop()
     memo.wakeups = {}
-    memo.sweeper = asyncio.create_task(sweep_orphans_forever(ctx))
+    memo.reported = set()
     metrics.serve(config.metrics_port)
     logger.info(f"devns configured: {config.model_dump_json()}")
-
-
-@kopf.on.cleanup()
-async def stop_sweeper(memo: kopf.Memo, **_: Any) -> None:
-    memo.sweeper.cancel()
 
 
 def _post(body: Any, outcome: Outcome) -> None:
@@ -183,17 +188,78 @@ async def _sleep(stopped: Any, wake: asyncio.Event, timeout: float | None) -> No
             w.cancel()
 
 
-async def sweep_orphans_forever(ctx: Context) -> None:
-    """Every ``orphan_sweep_interval``: collect namespaces whose DevNamespace is gone (see ``gc``)."""
-    reported: set[str] = set()
-    while True:
-        try:
-            for outcome in await asyncio.to_thread(reconcile.sweep_orphans, ctx, reported, utcnow()):
-                if outcome.result == "orphan-deleted":
-                    metrics.ORPHAN_DELETIONS.labels("false").inc()
-                elif outcome.result == "would-delete-orphan":
-                    metrics.ORPHAN_DELETIONS.labels("true").inc()
-                log.warning(f"orphan sweep: {outcome.message}")
-        except reconcile.ApiError as exc:
-            log.warning(f"orphan sweep failed, will retry: {exc}")
-        await asyncio.sleep(ctx.settings.orphan_sweep_seconds)
+# -- drift and orphans ----------------------------------------------------------------------------------------
+
+#: Kinds devns keeps in their declared state, and how Kopf names their resources.
+GUARDED = {
+    "Namespace": ("", "v1", "namespaces"),
+    "NetworkPolicy": ("networking.k8s.io", "v1", "networkpolicies"),
+    "ResourceQuota": ("", "v1", "resourcequotas"),
+    "LimitRange": ("", "v1", "limitranges"),
+    "RoleBinding": ("rbac.authorization.k8s.io", "v1", "rolebindings"),
+    "ClusterRoleBinding": ("rbac.authorization.k8s.io", "v1", "clusterrolebindings"),
+}
+
+
+@kopf.index(*RESOURCE)
+def devnamespaces_by_uid(body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]:
+    """uid -> the latest DevNamespace body: desired state for drift checks without reading the API."""
+    return {body["metadata"]["uid"]: snapshot(body)}
+
+
+def owner_uid(kind: str, body: kopf.Body) -> str | None:
+    meta = body["metadata"]
+    if kind == "Namespace":
+        return gc.claimed_uid(body) or None
+    return next((o.get("uid") for o in meta.get("ownerReferences") or [] if o.get("kind") == "DevNamespace"),
+                None)
+
+
+def guard(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
+          devnamespaces_by_uid: kopf.Index, param: str, **_: Any) -> None:
+    """A managed object changed or went away: put it back if it no longer matches its DevNamespace."""
+    if event.get("type") is None:  # the initial listing: on.resume reconciles everything anyway
+        return
+    if param == "Namespace" and event["type"] == "ADDED":  # devns's own create; reconcile completes it
+        return
+    uid = owner_uid(param, body)
+    owners = list(devnamespaces_by_uid.get(uid, [])) if uid else []
+    if not owners:
+        return
+    started = time.monotonic()
+    outcome = reconcile.repair(memo.ctx, owners[0], param, body["metadata"]["name"], event["type"],
+                               snapshot(body), utcnow())
+    if outcome is not None:
+        metrics.DRIFT_REPAIRS.labels(param).inc()
+        kopf.event(owners[0], type="Warning", reason="DriftRepaired", message=outcome.message)
+        _record(owners[0], outcome, time.monotonic() - started, logger, "repair")
+
+
+for _kind, (_group, _version, _plural) in GUARDED.items():
+    # No client-side label filter: the watch's server-side selector already narrows it, and an object whose
+    # managed-by label was removed arrives as DELETED without that label; it must still reach guard().
+    kopf.on.event(_group or _version, _version if _group else _plural, *([_plural] if _group else []),
+                  id=f"guard-{_plural}", param=_kind)(guard)
+
+
+def orphan_check(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, devnamespaces_by_uid: kopf.Index,
+                 **_: Any) -> None:
+    """Timer on each managed namespace: collect it if its DevNamespace is gone (proof required)."""
+    uid = gc.claimed_uid(body)
+    if uid and uid in devnamespaces_by_uid:
+        return
+    outcome = reconcile.collect_orphan(memo.ctx, snapshot(body), memo.reported, utcnow())
+    if outcome is None:
+        return
+    if outcome.result == "orphan-deleted":
+        metrics.ORPHAN_DELETIONS.labels("false").inc()
+    elif outcome.result == "would-delete-orphan":
+        metrics.ORPHAN_DELETIONS.labels("true").inc()
+    logger.warning(f"orphan check: {outcome.message}")
+
+
+def register(config: "Settings") -> None:
+    """Handlers whose timing comes from the settings (called once by the CLI, before Kopf starts)."""
+    interval = config.orphan_sweep_seconds
+    kopf.timer("v1", "namespaces", labels={MANAGED_BY: MANAGER}, interval=interval, initial_delay=interval,
+               id="orphan-check")(orphan_check)

@@ -24,7 +24,7 @@ from . import expiry, gc
 from .diff import needs_apply
 from .kube import FIELD_MANAGER, ApiError, Kube
 from .models import DevNamespaceSpec, explain_validation_error
-from .render import (ANN_CREATED_BY, CHILD_KINDS, LABEL_DEVNAMESPACE, MANAGED_BY, MANAGER, DevNamespaceRef,
+from .render import (ANN_CREATED_BY, ANN_PROOF, CHILD_KINDS, LABEL_DEVNAMESPACE, MANAGED_BY, MANAGER, DevNamespaceRef,
                      SpecProblem, namespace_name, render)
 from .settings import Settings
 from .status import READY, ready_status, set_condition, status_patch
@@ -102,10 +102,11 @@ def ref_of(body: Mapping[str, Any]) -> DevNamespaceRef:
     return DevNamespaceRef(name=meta["name"], uid=meta["uid"], created=parse_time(meta["creationTimestamp"]))
 
 
-def is_ours(namespace: Mapping[str, Any] | None, ref: DevNamespaceRef) -> bool:
+def is_ours(namespace: Mapping[str, Any] | None, ref: DevNamespaceRef, key: bytes) -> bool:
+    """Devns created this namespace for this DevNamespace: ``created-by`` names its UID and the proof verifies.
+    Labels are not consulted: anyone may copy or remove them."""
     meta = (namespace or {}).get("metadata", {})
-    return ((meta.get("labels") or {}).get(MANAGED_BY) == MANAGER
-            and (meta.get("annotations") or {}).get(ANN_CREATED_BY) == ref.created_by)
+    return (meta.get("annotations") or {}).get(ANN_CREATED_BY) == ref.created_by and gc.proof_valid(key, namespace)
 
 
 def _describe(obj: Mapping[str, Any]) -> str:
@@ -146,7 +147,7 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
             return Outcome("expired", status.get("phase") or "Expired", "Expired",
                            f"expired at {format_time(expires_at)}", namespace=ns, expires_at=expires_at)
         desired = render(ref, spec, settings, expires_at, gc.proof_for(ctx.key, ns, ref.uid))
-        outcome = _apply(kube, ref, desired)
+        outcome = _apply(ctx, ref, desired)
         outcome.expires_at = expires_at
     except SpecProblem as problem:
         outcome = Outcome("failed", "Failed", problem.reason, str(problem), namespace=ns)
@@ -173,14 +174,16 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
     return outcome
 
 
-def _apply(kube: Kube, ref: DevNamespaceRef, desired) -> Outcome:
+def _apply(ctx: Context, ref: DevNamespaceRef, desired) -> Outcome:
+    kube = ctx.kube
     ns = desired.namespace_name
     actual = kube.get("Namespace", ns)
     created = False
     if actual is None:
         identity = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
             "name": ns, "labels": {MANAGED_BY: MANAGER, LABEL_DEVNAMESPACE: ref.name},
-            "annotations": {ANN_CREATED_BY: ref.created_by}, "ownerReferences": [ref.owner_reference()]}}
+            "annotations": {ANN_CREATED_BY: ref.created_by, ANN_PROOF: gc.proof_for(ctx.key, ns, ref.uid)},
+            "ownerReferences": [ref.owner_reference()]}}
         try:
             actual = kube.create(identity)
             created = True
@@ -188,7 +191,7 @@ def _apply(kube: Kube, ref: DevNamespaceRef, desired) -> Outcome:
             if exc.status != 409:
                 raise
             actual = kube.get("Namespace", ns)  # someone else's appeared meanwhile: check it below
-    if actual is not None and not is_ours(actual, ref):
+    if actual is not None and not is_ours(actual, ref, ctx.key):
         claimed = ((actual.get("metadata", {}).get("annotations") or {}).get(ANN_CREATED_BY))
         who = f"is managed by DevNamespace {claimed.split('/')[0]}" if claimed else "was not created by devns"
         raise SpecProblem("NamespaceConflict", f"namespace {ns!r} already exists and {who}; devns never adopts "
@@ -235,7 +238,7 @@ def finalize(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome
     for crb in kube.list("ClusterRoleBinding", selector=f"{LABEL_DEVNAMESPACE}={ref.name},{MANAGED_BY}={MANAGER}"):
         if _owned_by(crb, ref):
             kube.delete("ClusterRoleBinding", crb["metadata"]["name"], uid=crb["metadata"]["uid"])
-    if actual is None or not is_ours(actual, ref) or settings.is_reserved(ns):
+    if actual is None or not is_ours(actual, ref, ctx.key) or settings.is_reserved(ns):
         return Outcome("deleted", "Terminating", "Deleted", f"namespace {ns} is gone", namespace=ns)
     deleting_since = actual["metadata"].get("deletionTimestamp")
     if not deleting_since:
@@ -341,7 +344,7 @@ def _expire(ctx: Context, body: Mapping[str, Any], ref: DevNamespaceRef, ns: str
     generation = body["metadata"].get("generation")
     conditions = list(status.get("conditions") or [])
     actual = kube.get("Namespace", ns)
-    deletable = actual is not None and is_ours(actual, ref) and not settings.is_reserved(ns)
+    deletable = actual is not None and is_ours(actual, ref, ctx.key) and not settings.is_reserved(ns)
     if settings.dry_run:
         message = (f"expired at {format_time(expires)}; dry-run: would delete namespace {ns}" if deletable else
                    f"expired at {format_time(expires)}; dry-run: nothing to delete")
@@ -363,35 +366,85 @@ def _expire(ctx: Context, body: Mapping[str, Any], ref: DevNamespaceRef, ns: str
 
 # -- orphans ------------------------------------------------------------------------------------------------------
 
-def sweep_orphans(ctx: Context, reported: set[str], now: dt.datetime) -> list[Outcome]:
-    """Delete namespaces devns created (proof verified) whose DevNamespace is gone; report look-alikes once."""
+def collect_orphan(ctx: Context, namespace: Mapping[str, Any], reported: set[str], now: dt.datetime) -> Outcome | None:
+    """A namespace labelled as devns's whose DevNamespace is not known: delete it if devns provably created it
+    and its DevNamespace is really gone (read again here); otherwise report the look-alike once."""
     kube, settings = ctx.kube, ctx.settings
-    namespaces = kube.list("Namespace", selector=f"{MANAGED_BY}={MANAGER}")  # first: see gc.classify
-    live = {o["metadata"]["uid"] for o in kube.list("DevNamespace")}
-    outcomes = []
-    for verdict in gc.classify(namespaces, live, ctx.key, settings.is_reserved):
-        ns = verdict.namespace
-        if not verdict.orphan:
-            if verdict.uid not in reported:
-                reported.add(verdict.uid)
-                message = (f"namespace {ns} is labelled as managed by devns but carries no valid devns proof; "
-                           "devns leaves it alone")
-                _namespace_event(kube, ns, "NotManagedByDevns", message, now)
-                outcomes.append(Outcome("lookalike", "", "NotManagedByDevns", message, namespace=ns))
-            continue
-        name, _, uid = verdict.claimed_by.partition("/")
-        owner = kube.get("DevNamespace", name)
-        if owner is not None and owner["metadata"]["uid"] == uid:
-            continue  # created after our list: not an orphan
-        if settings.dry_run:
-            if verdict.uid not in reported:
-                reported.add(verdict.uid)
-                message = f"dry-run: would delete orphaned namespace {ns} (its DevNamespace {name} is gone)"
-                _namespace_event(kube, ns, "WouldDeleteOrphan", message, now)
-                outcomes.append(Outcome("would-delete-orphan", "", "DryRun", message, namespace=ns))
-            continue
-        if kube.delete("Namespace", ns, uid=verdict.uid):
-            outcomes.append(Outcome("orphan-deleted", "", "OrphanDeleted",
-                                    f"deleted orphaned namespace {ns}: its DevNamespace {name} is gone",
-                                    namespace=ns))
-    return outcomes
+    verdict = gc.judge(namespace, ctx.key, settings.is_reserved)
+    if verdict is None:
+        return None
+    ns = verdict.namespace
+    if not verdict.orphan:
+        if verdict.uid in reported:
+            return None
+        reported.add(verdict.uid)
+        message = (f"namespace {ns} is labelled as managed by devns but carries no valid devns proof; "
+                   "devns leaves it alone")
+        _namespace_event(kube, ns, "NotManagedByDevns", message, now)
+        return Outcome("lookalike", "", "NotManagedByDevns", message, namespace=ns)
+    name, _, uid = verdict.claimed_by.partition("/")
+    owner = kube.get("DevNamespace", name)
+    if owner is not None and owner["metadata"]["uid"] == uid:
+        return None  # our in-memory view lagged: not an orphan
+    if settings.dry_run:
+        if verdict.uid in reported:
+            return None
+        reported.add(verdict.uid)
+        message = f"dry-run: would delete orphaned namespace {ns} (its DevNamespace {name} is gone)"
+        _namespace_event(kube, ns, "WouldDeleteOrphan", message, now)
+        return Outcome("would-delete-orphan", "", "DryRun", message, namespace=ns)
+    if not kube.delete("Namespace", ns, uid=verdict.uid):
+        return None
+    return Outcome("orphan-deleted", "", "OrphanDeleted",
+                   f"deleted orphaned namespace {ns}: its DevNamespace {name} is gone", namespace=ns)
+
+
+# -- drift --------------------------------------------------------------------------------------------------------
+
+def desired_now(ctx: Context, body: Mapping[str, Any], now: dt.datetime):
+    """The desired objects of a live, valid, unexpired DevNamespace, or None (then there is nothing to guard)."""
+    if body["metadata"].get("deletionTimestamp"):
+        return None
+    ref = ref_of(body)
+    try:
+        spec = DevNamespaceSpec.model_validate(body.get("spec") or {})
+        expires = expiry.effective_expiry(spec, ref.created, ctx.settings)
+        if expires is not None and now >= expires:
+            return None
+        ns = namespace_name(ref.name, spec)
+        return render(ref, spec, ctx.settings, expires, gc.proof_for(ctx.key, ns, ref.uid))
+    except (ValidationError, SpecProblem):
+        return None
+
+
+def repair(ctx: Context, body: Mapping[str, Any], kind: str, name: str, event_type: str | None,
+           actual: Mapping[str, Any] | None, now: dt.datetime) -> Outcome | None:
+    """Restore one managed object after a watch event says it changed or went away. No read when the event's
+    object already matches; never re-creates a namespace or touches one that is not ours."""
+    desired = desired_now(ctx, body, now)
+    if desired is None:
+        return None
+    if kind == "Namespace":
+        want = desired.namespace if desired.namespace_name == name else None
+    else:
+        want = next((c for c in desired.children if c["kind"] == kind and c["metadata"]["name"] == name), None)
+    if want is None:
+        return None
+    scope = want["metadata"].get("namespace")
+    try:
+        # A DELETED event may also mean "no longer matches our label selector": look at what is really there.
+        current = ctx.kube.get(kind, name, scope) if event_type == "DELETED" else actual
+        if kind == "Namespace" and (current is None or not is_ours(current, ref_of(body), ctx.key)
+                                    or current["metadata"].get("deletionTimestamp")):
+            return None
+        if not needs_apply(want, current, FIELD_MANAGER):
+            return None
+        ctx.kube.apply(want)
+    except ApiError as exc:
+        if exc.status in (403, 404, 409):  # namespace terminating or gone, or a concurrent reconcile won
+            log.info(f"repair of {kind}/{name} skipped: {exc}")
+            return None
+        raise
+    what = "re-created" if current is None else "restored"
+    return Outcome("repaired", "Ready", "DriftRepaired", f"{what} {kind}/{name} to its declared state",
+                   applied=[f"{kind}/{name}"], namespace=desired.namespace_name)

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     metrics_port: int = Field(8080, description="Port of the Prometheus /metrics endpoint (0 = off).")
     stuck_terminating_after: str = Field("5m", description="How long a namespace may terminate before devns "
                                                            "reports it as stuck.")
+    peering_lifetime: Annotated[int, Field(ge=5)] = Field(
+        20, description="With --peering: seconds a replica's heartbeat stays valid; a standby takes over at most "
+                        "this long after the active replica dies.")
     worker_limit: Annotated[int, Field(ge=1)] = Field(
         100, description="How many DevNamespaces are reconciled concurrently (also the API thread pool size).")
 

@@ -92,6 +92,7 @@ class LocalCluster:
     ports: dict[str, int] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
     _procs: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False)
+    _args: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     # -- paths ---------------------------------------------------------------------------------------------
     @property
@@ -173,6 +174,23 @@ class LocalCluster:
         if remove_state:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
+    def restart_apiserver(self, timeout: float = 60.0) -> None:
+        """Stop kube-apiserver (SIGTERM, then SIGKILL) and start it again with the same flags and port: what a
+        control-plane upgrade or crash looks like to clients."""
+        pid = self.pids["kube-apiserver"]
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while self._alive("kube-apiserver") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self._alive("kube-apiserver"):
+            os.killpg(pid, signal.SIGKILL)
+            while self._alive("kube-apiserver"):
+                time.sleep(0.05)
+        self._spawn("kube-apiserver", self._args["kube-apiserver"])
+        self._wait(lambda: self._api_ok("/readyz", self._pki()), "kube-apiserver /readyz after restart",
+                   time.monotonic() + timeout)
+        self._save()
+
     def kubeconfig_for(self, user: str, groups: tuple[str, ...] = ()) -> Path:
         """A kubeconfig authenticating as ``user`` (client certificate) in ``groups``: a distinct identity that
         the audit log and RBAC see as such."""
@@ -223,6 +241,7 @@ class LocalCluster:
                                     stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.state_dir)
         self._procs[name] = proc
         self.pids[name] = proc.pid
+        self._args[name] = args
 
     def _wait(self, check, what: str, deadline: float) -> None:
         while True:

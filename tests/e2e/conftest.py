@@ -59,9 +59,11 @@ OPERATOR_ENV = {
 
 @pytest.fixture(scope="session")
 def installed(cluster, binaries, kubeconfig):
-    """The CRD and the cluster-view ClusterRole, applied as a platform admin would."""
-    kubectl(binaries, kubeconfig, "apply", "--server-side", "-f", str(ROOT / "crds"),
-            "-f", str(ROOT / "manifests/base/cluster-view-clusterrole.yaml"))
+    """The CRDs, the cluster-view ClusterRole and the guardrail policy, applied as a platform admin would."""
+    kubectl(binaries, kubeconfig, "apply", "--server-side", "-f", str(ROOT / "crds/devnamespaces.devns.io.yaml"),
+            "-f", str(ROOT / "manifests/base/cluster-view-clusterrole.yaml"),
+            "-f", str(ROOT / "manifests/base/guardrails-policy.yaml"),
+            "-f", str(ROOT / "manifests/base/kopf-peering-crd.yaml"))
     kubectl(binaries, kubeconfig, "wait", "--for=condition=Established", "crd/devnamespaces.devns.io")
     return True
 

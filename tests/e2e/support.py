@@ -200,3 +200,31 @@ class DevNamespaces:
 
     def events(self, name: str) -> list:
         return self.core.list_event_for_all_namespaces(field_selector=f"involvedObject.name={name}").items
+
+
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+
+class AuditLog:
+    """The local control plane's audit log (Metadata level): who did what, counted from a mark onwards."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def mark(self) -> int:
+        return self.path.stat().st_size
+
+    def requests(self, since: int, user: str) -> list[tuple[str, str, str]]:
+        """(verb, resource, subresource) of every completed request by ``user`` after ``since``."""
+        out = []
+        with open(self.path, "rb") as f:
+            f.seek(since)
+            for line in f:
+                entry = json.loads(line)
+                if entry.get("user", {}).get("username") == user and entry.get("stage") == "ResponseComplete":
+                    ref = entry.get("objectRef") or {}
+                    out.append((entry["verb"], ref.get("resource", ""), ref.get("subresource", "")))
+        return out
+
+    def writes(self, since: int, user: str) -> list[tuple[str, str, str]]:
+        return [r for r in self.requests(since, user) if r[0] in WRITE_VERBS]

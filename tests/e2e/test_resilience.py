@@ -1,0 +1,259 @@
+"""Resilience on the real control plane: drift repair, the guardrail admission policy, zero writes when idle and
+on restart, convergence after repeated kill -9, an API server restart, and two replicas with peering."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import random
+import threading
+import time
+
+import kubernetes
+import pytest
+
+from support import AuditLog, OperatorProcess, client, error_of, gone, status_of, unique, wait_for
+
+pytestmark = pytest.mark.usefixtures("operator")
+OPERATOR_USER = "devns-operator"
+
+
+@pytest.fixture(scope="module")
+def apis(api):
+    return (kubernetes.client.NetworkingV1Api(api), kubernetes.client.RbacAuthorizationV1Api(api))
+
+
+def repairs(operator, kind: str) -> float:
+    return operator.metric("devns_drift_repairs_total", {"kind": kind}) or 0
+
+
+# -- drift ------------------------------------------------------------------------------------------------------
+
+def test_deleted_or_edited_guardrails_are_restored(dns, apis, operator):
+    net, rbac = apis
+    name = unique("drift")
+    dns.create(name, clusterView=True, quota={"pods": 10})
+    dns.wait_phase(name, "Ready")
+    core = dns.core
+    before = {k: repairs(operator, k) for k in ("NetworkPolicy", "ResourceQuota", "LimitRange", "RoleBinding",
+                                                "ClusterRoleBinding", "Namespace")}
+
+    net.delete_namespaced_network_policy("devns-default-deny", name)
+    core.patch_namespaced_resource_quota("devns-quota", name, {"spec": {"hard": {"pods": "1000"}}})
+    core.delete_namespaced_limit_range("devns-limits", name)
+    rbac.delete_namespaced_role_binding("devns-owners-edit", name)
+    rbac.delete_cluster_role_binding(f"devns-view-{name}")
+    core.patch_namespace(name, {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "privileged"},
+                                             "annotations": {"devns.io/owner": None}}})
+
+    wait_for(lambda: net.read_namespaced_network_policy("devns-default-deny", name), what="deny policy back")
+    wait_for(lambda: core.read_namespaced_resource_quota("devns-quota", name).spec.hard["pods"] == "10",
+             what="quota restored")
+    wait_for(lambda: core.read_namespaced_limit_range("devns-limits", name), what="limit range back")
+    wait_for(lambda: rbac.read_namespaced_role_binding("devns-owners-edit", name), what="role binding back")
+    wait_for(lambda: rbac.read_cluster_role_binding(f"devns-view-{name}"), what="cluster view binding back")
+    wait_for(lambda: core.read_namespace(name).metadata.labels["pod-security.kubernetes.io/enforce"]
+             == "restricted" and "devns.io/owner" in core.read_namespace(name).metadata.annotations,
+             what="namespace labels and annotations restored")
+    for kind, count in before.items():
+        assert repairs(operator, kind) >= count + 1, kind
+    assert any(e.reason == "DriftRepaired" for e in dns.events(name))
+
+
+def test_removing_the_managed_by_label_is_repaired(dns):
+    name = unique("unlabel")
+    dns.create(name)
+    dns.wait_phase(name, "Ready")
+    dns.core.patch_namespace(name, {"metadata": {"labels": {"app.kubernetes.io/managed-by": None}}})
+    wait_for(lambda: dns.core.read_namespace(name).metadata.labels.get("app.kubernetes.io/managed-by") == "devns",
+             what="managed-by label restored")
+
+
+def test_tenant_objects_are_left_alone(dns, apis, kubeconfig):
+    net, _ = apis
+    name = unique("tenant")
+    dns.create(name, owners=[{"kind": "User", "name": "erin@example.com"}], role="admin")
+    dns.wait_phase(name, "Ready")
+    erin = client(kubeconfig, user="erin@example.com")
+    erin_net = kubernetes.client.NetworkingV1Api(erin)
+    erin_rbac = kubernetes.client.RbacAuthorizationV1Api(erin)
+    erin_net.create_namespaced_network_policy(name, {"metadata": {"name": "allow-web"}, "spec": {
+        "podSelector": {"matchLabels": {"app": "web"}}, "ingress": [{"from": [{"podSelector": {}}]}]}})
+    erin_rbac.create_namespaced_role(name, {"metadata": {"name": "reader"}, "rules": [
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]})
+    dns.patch(name, {"quota": {"pods": 7}})  # a full reconcile runs over the namespace
+    dns.wait_phase(name, "Ready")
+    wait_for(lambda: dns.core.read_namespaced_resource_quota("devns-quota", name).spec.hard["pods"] == "7",
+             what="reconciled")
+    assert net.read_namespaced_network_policy("allow-web", name).metadata.labels is None
+    assert kubernetes.client.RbacAuthorizationV1Api(client(kubeconfig)).read_namespaced_role("reader", name)
+
+
+# -- guardrail policy -------------------------------------------------------------------------------------------
+
+def test_owner_cannot_remove_guardrails_but_can_add_policies(dns, kubeconfig):
+    name = unique("vap")
+    dns.create(name, owners=[{"kind": "User", "name": "frank@example.com"}])
+    dns.wait_phase(name, "Ready")
+    frank = kubernetes.client.NetworkingV1Api(client(kubeconfig, user="frank@example.com"))
+    exc = error_of(lambda: frank.delete_namespaced_network_policy("devns-default-deny", name))
+    assert exc.status == 403 and "ValidatingAdmissionPolicy 'devns-guardrails'" in exc.message
+    assert "NetworkPolicy devns-default-deny is a devns guardrail" in exc.message
+    exc = error_of(lambda: frank.patch_namespaced_network_policy("devns-allow-dns", name,
+                                                                  {"spec": {"egress": [{}]}}))
+    assert exc.status == 403 and "devns guardrail" in exc.message
+    frank.create_namespaced_network_policy(name, {"metadata": {"name": "allow-metrics"}, "spec": {
+        "podSelector": {}, "ingress": [{"ports": [{"port": 9090}]}]}})
+
+
+def test_namespace_labels_are_protected_from_non_admins(dns, api, kubeconfig):
+    name = unique("relabel")
+    dns.create(name)
+    dns.wait_phase(name, "Ready")
+    rbac = kubernetes.client.RbacAuthorizationV1Api(api)
+    role = unique("ns-editor")  # someone with RBAC rights on namespaces, but not a cluster admin
+    rbac.create_cluster_role({"metadata": {"name": role}, "rules": [
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "patch", "update", "delete"]}]})
+    rbac.create_cluster_role_binding({"metadata": {"name": role}, "roleRef": {
+        "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"kind": "User", "name": "gina@example.com", "apiGroup": "rbac.authorization.k8s.io"}]})
+    gina = kubernetes.client.CoreV1Api(client(kubeconfig, user="gina@example.com"))
+    exc = wait_for(lambda: error_of(lambda: gina.patch_namespace(name, {"metadata": {"labels": {
+        "pod-security.kubernetes.io/enforce": "privileged"}}})), what="RBAC binding effective")
+    assert exc.status == 403 and "can only be changed through its DevNamespace" in exc.message
+    exc = error_of(lambda: gina.delete_namespace(name))
+    assert exc.status == 403 and "delete its DevNamespace instead" in exc.message
+    assert status_of(lambda: gina.patch_namespace(name, {"metadata": {"labels": {"cost-center": "42"}}})) == 200
+
+
+# -- cost: zero writes when idle and on restart ------------------------------------------------------------------
+
+def test_idle_and_restart_make_zero_writes(dns, operator, cluster):
+    names = [unique("idle") for _ in range(5)]
+    for name in names:
+        dns.create(name, ttl="1h", clusterView=True)
+    for name in names:
+        dns.wait_phase(name, "Ready")
+        # Kopf records the handled spec after the handler returns, and posts Events in the background
+        wait_for(lambda: "kopf.devns.io/last-handled-configuration" in dns.get(name)["metadata"]["annotations"],
+                 what="Kopf's bookkeeping written")
+        wait_for(lambda: any(e.reason == "Provisioned" for e in dns.events(name)), what="Provisioned event")
+    audit = AuditLog(cluster.audit_log)
+    settled = audit.mark()
+    time.sleep(10)  # a measurement window, not a wait: nothing is due, so nothing may be written
+    assert audit.writes(settled, OPERATOR_USER) == []
+
+    mark = audit.mark()
+    resumed = operator.metric("devns_reconciles_total", {"result": "unchanged"}) or 0
+    operator.restart()
+    total = len(dns.custom.list_cluster_custom_object("devns.io", "v1alpha1", "devnamespaces")["items"])
+    wait_for(lambda: (operator.metric("devns_reconciles_total", {"result": "unchanged"}) or 0)
+             + (operator.metric("devns_reconciles_total", {"result": "failed"}) or 0)
+             + (operator.metric("devns_reconciles_total", {"result": "expired"}) or 0) >= total,
+             timeout=60, what="resume over every DevNamespace")
+    assert resumed is not None
+    writes = audit.writes(mark, OPERATOR_USER)
+    assert [w for w in writes if w[1] not in ("events",)] == [], writes
+    reads = audit.requests(mark, OPERATOR_USER)
+    assert reads, "the audit log saw the operator's requests"
+
+
+# -- crashes and restarts -----------------------------------------------------------------------------------------
+
+def test_converges_after_repeated_kill_9_under_load(dns, operator):
+    names = [unique("crash") for _ in range(100)]
+    stop = threading.Event()
+    kills = []
+
+    def killer():
+        while not stop.is_set() and len(kills) < 10:
+            time.sleep(random.uniform(1.5, 3.0))  # chaos timing, not a wait for a condition
+            operator.kill()
+            kills.append(time.monotonic())
+            operator.start()
+
+    chaos = threading.Thread(target=killer)
+    chaos.start()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda n: dns.create(n, quota={"pods": 5}), names))
+            list(pool.map(lambda n: dns.patch(n, {"quota": {"pods": 9}}), names[:50]))
+            list(pool.map(dns.delete, names[75:]))
+        chaos.join(timeout=120)
+    finally:
+        stop.set()
+        chaos.join()
+    if operator.proc.poll() is not None:
+        operator.start()
+    assert len(kills) >= 5
+
+    kept, deleted = names[:75], names[75:]
+    for name in kept:
+        dns.wait_phase(name, "Ready", timeout=120)
+    for name in deleted:
+        wait_for(lambda: gone(lambda: dns.get(name)), timeout=120, what=f"{name} deleted")
+        wait_for(lambda: gone(lambda: dns.core.read_namespace(name)), timeout=120, what=f"namespace {name} gone")
+    net = kubernetes.client.NetworkingV1Api(dns.core.api_client)
+    rbac = kubernetes.client.RbacAuthorizationV1Api(dns.core.api_client)
+    for i, name in enumerate(kept):
+        wanted = "9" if i < 50 else "5"
+        assert dns.core.read_namespaced_resource_quota("devns-quota", name).spec.hard["pods"] == wanted, name
+        assert len(dns.core.list_namespaced_resource_quota(name).items) == 1
+        assert len(net.list_namespaced_network_policy(name).items) == 3
+        assert [b.metadata.name for b in rbac.list_namespaced_role_binding(name).items] == ["devns-owners-edit"]
+    for name in kept:
+        dns.delete(name)
+
+
+def test_operator_survives_an_api_server_restart(dns, cluster):
+    before = unique("pre-restart")
+    dns.create(before)
+    dns.wait_phase(before, "Ready")
+    cluster.restart_apiserver()
+    after = unique("post-restart")
+    wait_for(lambda: dns.create(after), timeout=30, what="API server accepting writes")
+    dns.wait_phase(after, "Ready", timeout=90)
+    dns.core.delete_namespaced_limit_range("devns-limits", after)  # watches were re-established too
+    wait_for(lambda: dns.core.read_namespaced_limit_range("devns-limits", after), timeout=30,
+             what="drift repaired after reconnect")
+
+
+def test_two_replicas_one_acts_and_the_standby_takes_over(dns, operator, operator_kubeconfig, cluster):
+    custom = dns.custom
+    try:
+        custom.create_cluster_custom_object("kopf.dev", "v1", "clusterkopfpeerings",
+                                            {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
+                                             "metadata": {"name": "ha-test"}})
+    except kubernetes.client.ApiException as exc:
+        if exc.status != 409:
+            raise
+    operator.stop()  # the session's standalone operator would act regardless of peering
+    logs = cluster.state_dir / "logs"
+    env = {"DEVNS_PEERING_LIFETIME": "10"}
+    low = OperatorProcess(operator_kubeconfig, logs / "ha-low.log", env=env, args=("--peering", "ha-test",
+                                                                                    "--priority", "100"))
+    high = OperatorProcess(operator_kubeconfig, logs / "ha-high.log", env=env, args=("--peering", "ha-test",
+                                                                                      "--priority", "200"))
+    try:
+        low.start()
+        high.start()
+        first = unique("ha-a")
+        wait_for(lambda: "paused" in low.log_path.read_text().lower() or "pausing" in
+                 low.log_path.read_text().lower(), timeout=30, what="low-priority replica paused")
+        dns.create(first)
+        dns.wait_phase(first, "Ready")
+        assert f"devnamespace/{first}" in high.log_path.read_text()
+        assert f"devnamespace/{first}" not in low.log_path.read_text()
+
+        high.kill()
+        killed = time.monotonic()
+        second = unique("ha-b")
+        dns.create(second)
+        dns.wait_phase(second, "Ready", timeout=60)
+        takeover = time.monotonic() - killed
+        assert f"devnamespace/{second}" in low.log_path.read_text()
+        assert takeover <= 30, f"takeover took {takeover:.1f}s"
+        print(f"HA takeover after kill -9 of the active replica: {takeover:.1f}s")
+    finally:
+        low.stop()
+        high.stop()
+        operator.start()
