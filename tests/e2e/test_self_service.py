@@ -1,0 +1,226 @@
+"""Self-service DevNamespaces (manifests/optional/self-service) on the real control plane: admission alone.
+
+The component's ValidatingAdmissionPolicy lets developers create, change and delete only DevNamespaces they own,
+within the limits of its ConfigMap (14d, quota maxima, roles edit/view, no privileged Pod Security); devns admins
+are exempt. The component is applied for this module only and removed afterwards, RBAC grant included, so other
+modules see the cluster as before. If the session's operator runs it may reconcile the objects created here: they
+have unique names and are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from kubernetes.client import CoreV1Api, CustomObjectsApi
+
+from support import GROUP, PLURAL, VERSION, client, error_of, gone, kubectl, status_of, unique, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPONENT = str(ROOT / "manifests/optional/self-service")
+PARAMS_NAMESPACE = "devns-system"
+ALICE, BOB = "alice@example.com", "bob@example.com"
+POLICY = "ValidatingAdmissionPolicy 'devns-self-service'"
+
+#: What alice may ask for herself.
+ALLOWED = {"owners": [{"kind": "User", "name": ALICE}], "ttl": "7d", "quota": {"requests.cpu": "2"},
+           "role": "edit", "podSecurity": "restricted"}
+
+#: One limit broken at a time (on top of ALLOWED), and the message that names it.
+VIOLATIONS = {
+    "owners-without-requester": ({"owners": [{"kind": "User", "name": BOB}]},
+                                 "spec.owners must include you (User alice@example.com, or a Group you are a "
+                                 "member of)"),
+    "ttl-30d": ({"ttl": "30d"}, "ttl 30d is longer than the self-service maximum of 14d"),
+    "ttl-never": ({"ttl": "never"}, "ttl never is not allowed in self-service: the maximum is 14d"),
+    "quota-cpu-16": ({"quota": {"requests.cpu": "16"}},
+                     "quota requests.cpu 16 is more than the self-service maximum of 4"),
+    "quota-pods-500": ({"quota": {"pods": 500}}, "quota pods 500 is more than the self-service maximum of 50"),
+    "role-admin": ({"role": "admin"}, "role admin is not allowed in self-service (allowed: edit, view)"),
+    "pod-security-privileged": ({"podSecurity": "privileged"},
+                                "podSecurity privileged is not allowed in self-service (allowed: restricted, "
+                                "baseline)"),
+}
+
+
+def body(name: str, **spec) -> dict:
+    """ALLOWED with ``spec`` on top; a None value removes that field."""
+    merged = {k: v for k, v in {**ALLOWED, **spec}.items() if v is not None}
+    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DevNamespace", "metadata": {"name": name}, "spec": merged}
+
+
+class As:
+    """DevNamespace calls as one (impersonated) identity."""
+
+    def __init__(self, kubeconfig: str, created: list[str], user: str | None = None, groups: tuple[str, ...] = ()):
+        self.api = CustomObjectsApi(client(kubeconfig, user=user, groups=groups))
+        self.created = created
+
+    def create(self, name: str, dry_run: bool = False, **spec) -> dict:
+        if not dry_run:
+            self.created.append(name)
+        return self.api.create_cluster_custom_object(GROUP, VERSION, PLURAL, body(name, **spec),
+                                                     dry_run="All" if dry_run else None)
+
+    def patch(self, name: str, spec: dict) -> dict:
+        return self.api.patch_cluster_custom_object(GROUP, VERSION, PLURAL, name, {"spec": spec})
+
+    def get(self, name: str) -> dict:
+        return self.api.get_cluster_custom_object(GROUP, VERSION, PLURAL, name)
+
+    def delete(self, name: str) -> None:
+        self.api.delete_cluster_custom_object(GROUP, VERSION, PLURAL, name)
+
+
+def refused(call, text: str):
+    """The call is refused by the self-service policy (403) with ``text`` in its message."""
+    exc = error_of(call)
+    assert exc.status == 403 and POLICY in exc.message, (exc.status, exc.message)
+    assert text in exc.message, exc.message
+    return exc
+
+
+# -- fixtures -----------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def created() -> list[str]:
+    """Names of every DevNamespace a test asked to create (deleted by ``self_service`` at the end)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def self_service(installed, binaries, kubeconfig, api, created):
+    """`kubectl apply --server-side -k manifests/optional/self-service` for this module; removed afterwards."""
+    core = CoreV1Api(api)
+    # The limits ConfigMap lives in base's devns-system; base is not installed on the shared control plane.
+    own_namespace = status_of(lambda: core.read_namespace(PARAMS_NAMESPACE)) == 404
+    if own_namespace:
+        core.create_namespace({"metadata": {"name": PARAMS_NAMESPACE, "labels": {"app.kubernetes.io/name": "devns"}}})
+    kubectl(binaries, kubeconfig, "apply", "--server-side", "-k", COMPONENT)
+
+    alice = As(kubeconfig, created, user=ALICE)
+    probe = unique("ss-probe")
+    # Bindings (RBAC and admission) take a moment to become effective: wait for a known refusal.
+    wait_for(lambda: refused(lambda: alice.create(probe, dry_run=True, ttl="never"), "ttl never"),
+             what="the self-service policy and RBAC to be in effect")
+    yield
+    admin = As(kubeconfig, created)
+    for name in created:
+        if status_of(lambda: admin.delete(name)) not in (200, 404):
+            raise AssertionError(f"could not delete DevNamespace {name}")
+    for name in created:  # finalizers, if the session's operator reconciled them
+        wait_for(lambda: gone(lambda: admin.get(name)), timeout=60, what=f"DevNamespace {name} to be deleted")
+    # The policy first, while alice may still create: its removal is seen once her refused request passes.
+    kubectl(binaries, kubeconfig, "delete", "--ignore-not-found", "validatingadmissionpolicybinding/devns-self-service",
+            "validatingadmissionpolicy/devns-self-service")
+    wait_for(lambda: status_of(lambda: alice.create(probe, dry_run=True, ttl="never")) == 200,
+             what="the self-service policy to be gone")
+    kubectl(binaries, kubeconfig, "delete", "--ignore-not-found", "-k", COMPONENT)
+    wait_for(lambda: status_of(lambda: alice.create(probe, dry_run=True)) == 403,
+             what="the self-service RBAC grant to system:authenticated to be gone")
+    if own_namespace:
+        core.delete_namespace(PARAMS_NAMESPACE)
+        wait_for(lambda: gone(lambda: core.read_namespace(PARAMS_NAMESPACE)), timeout=60,
+                 what=f"namespace {PARAMS_NAMESPACE} to be deleted")
+
+
+@pytest.fixture(scope="module")
+def alice(self_service, kubeconfig, created) -> As:
+    return As(kubeconfig, created, user=ALICE)
+
+
+@pytest.fixture(scope="module")
+def bob(self_service, kubeconfig, created) -> As:
+    return As(kubeconfig, created, user=BOB)
+
+
+@pytest.fixture(scope="module")
+def devns_admin(self_service, kubeconfig, created) -> As:
+    """A member of the default admin group, devns:admins (no other privilege: RBAC from the component)."""
+    return As(kubeconfig, created, user="carol@example.com", groups=("devns:admins",))
+
+
+# -- developers -----------------------------------------------------------------------------------------------------
+
+def test_a_developer_creates_a_devnamespace_for_herself(alice):
+    name = unique("ss-alice")
+    obj = alice.create(name)
+    assert obj["spec"]["owners"] == [{"kind": "User", "name": ALICE}] and obj["spec"]["ttl"] == "7d"
+    assert alice.get(name)["spec"]["quota"] == {"requests.cpu": "2"}
+
+
+@pytest.mark.parametrize("spec, message", VIOLATIONS.values(), ids=VIOLATIONS.keys())
+def test_each_limit_is_refused_with_a_message_naming_it(alice, spec, message):
+    name = unique("ss-bad")
+    refused(lambda: alice.create(name, **spec), message)
+    assert status_of(lambda: alice.get(name)) == 404
+
+
+def test_self_service_devnamespaces_must_expire(alice):
+    refused(lambda: alice.create(unique("ss-forever"), ttl=None),
+            "self-service DevNamespaces must expire: set spec.ttl (at most 14d) or spec.expiresAt")
+    too_late = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=15)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    refused(lambda: alice.create(unique("ss-late"), ttl=None, expiresAt=too_late),
+            f"expiresAt {too_late} is later than the self-service maximum of 14d after creation")
+    soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=13)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert status_of(lambda: alice.create(unique("ss-soon"), dry_run=True, ttl=None, expiresAt=soon)) == 200
+
+
+def test_multi_unit_ttls_are_summed(alice):
+    assert status_of(lambda: alice.create(unique("ss-14d"), dry_run=True, ttl="1w6d23h60m")) == 200
+    refused(lambda: alice.create(unique("ss-14d1s"), ttl="1w7d1s"),
+            "ttl 1w7d1s is longer than the self-service maximum of 14d")
+
+
+def test_quota_resources_without_a_maximum_are_refused(alice):
+    """`cpu` is the ResourceQuota alias of requests.cpu: without this rule it would bypass the maximum."""
+    refused(lambda: alice.create(unique("ss-alias"), quota={"cpu": "64"}),
+            "quota cpu: no self-service maximum, cannot be set in self-service")
+
+
+def test_a_group_owner_counts_but_system_groups_do_not(kubeconfig, created, self_service, alice):
+    team = As(kubeconfig, created, user=ALICE, groups=("team-a",))
+    assert team.create(unique("ss-team"), owners=[{"kind": "Group", "name": "team-a"}])
+    refused(lambda: alice.create(unique("ss-everyone"), owners=[{"kind": "Group", "name": "system:authenticated"}]),
+            "spec.owners must include you")
+
+
+def test_updates_are_held_to_the_same_limits(alice):
+    name = unique("ss-upd")
+    alice.create(name)
+    refused(lambda: alice.patch(name, {"ttl": "30d"}), "ttl 30d is longer than the self-service maximum of 14d")
+    refused(lambda: alice.patch(name, {"quota": {"pods": 500}}),
+            "quota pods 500 is more than the self-service maximum of 50")
+    refused(lambda: alice.patch(name, {"owners": [{"kind": "User", "name": BOB}]}), "spec.owners must include you")
+    assert alice.patch(name, {"ttl": "14d", "purpose": "demo"})["spec"]["ttl"] == "14d"
+
+
+def test_only_owners_may_change_or_delete_a_devnamespace(alice, bob):
+    name = unique("ss-mine")
+    alice.create(name)
+    refused(lambda: bob.patch(name, {"owners": [{"kind": "User", "name": BOB}]}),
+            f"{BOB} is not an owner of DevNamespace {name}: only its owners or a devns admin may change it")
+    refused(lambda: bob.delete(name),
+            f"{BOB} is not an owner of DevNamespace {name}: only its owners or a devns admin may delete it")
+    alice.delete(name)
+
+
+def test_an_owner_may_edit_around_limits_an_admin_granted(alice, devns_admin):
+    """Unchanged values are not re-checked on update: an admin's exception stays, the owner cannot raise it."""
+    name = unique("ss-granted")
+    devns_admin.create(name, ttl="30d", quota={"requests.cpu": "16"})
+    assert alice.patch(name, {"purpose": "load test"})["spec"]["ttl"] == "30d"
+    refused(lambda: alice.patch(name, {"quota": {"requests.cpu": "32"}}),
+            "quota requests.cpu 32 is more than the self-service maximum of 4")
+
+
+# -- admins ---------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", [v[0] for v in VIOLATIONS.values()], ids=VIOLATIONS.keys())
+def test_devns_admins_are_exempt(devns_admin, spec):
+    name = unique("ss-admin")
+    obj = devns_admin.create(name, **spec)
+    assert {k: obj["spec"][k] for k in spec} == spec
+    devns_admin.patch(name, {"ttl": "never" if spec.get("ttl") != "never" else "30d"})
+    devns_admin.delete(name)
