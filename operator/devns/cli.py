@@ -50,7 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         config = Settings()
         kube = Kube(make_api_client(os.environ.get("KUBECONFIG"), pool_size=config.worker_limit))
         ctx = Context(kube=kube, settings=config, key=ensure_gc_key(kube, config))
-        handlers.register(config)
     except ValidationError as exc:
         print(f"devns-operator: invalid settings (DEVNS_* environment variables):\n{exc}", file=sys.stderr)
         return 2

@@ -6,8 +6,9 @@ and live in Kopf's ``memo`` as ``memo.ctx``.
 
 Drift: every managed child kind (and managed namespaces) is watched with a server-side label selector; an event
 whose object no longer matches its DevNamespace's desired state (computed from an in-memory index, no reads) is
-repaired at once. Orphans: a timer on each managed namespace checks the same index and collects a namespace whose
-DevNamespace is gone (proof required). Both are Kopf handlers, so with peering only the active replica acts.
+repaired at once. Orphans: the same namespace watch finds a managed namespace whose DevNamespace is not in the index and collects it
+(proof required). Both are Kopf event handlers (no finalizer on anything but DevNamespaces), so with peering only
+the active replica acts.
 
 Expiry runs as one Kopf daemon per DevNamespace that sleeps until its next deadline (a warning, the expiry, the
 end of retention) and is woken early when the spec changes. Compared with a polling timer it makes no API calls
@@ -29,7 +30,6 @@ from . import gc, metrics, reconcile
 from .models import GROUP, PLURAL, VERSION
 from .reconcile import Context, Outcome
 from .render import MANAGED_BY, MANAGER
-from .settings import Settings
 
 RESOURCE = (GROUP, VERSION, PLURAL)
 log = logging.getLogger("devns")
@@ -54,9 +54,11 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: lo
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="kopf.devns.io")
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix="kopf.devns.io", key="last-handled-configuration")
-    # Sync handlers run in this pool: one thread per concurrently reconciled object.
+    # Sync handlers run in this pool: one thread per concurrently reconciled object. Kopf's per-object queue
+    # workers stay unlimited: a limit there is shared by every watched resource, and workers of child objects
+    # waiting for the DevNamespace index to fill could take every slot the index itself needs (a deadlock seen
+    # with ~800 children after a restart).
     settings.execution.max_workers = config.worker_limit
-    settings.queueing.worker_limit = config.worker_limit
     # A watch that silently died is noticed: the server ends watches after ~5 min, the client gives up after
     # 6 min of nothing, and connecting may take 10 s at most.
     settings.watching.server_timeout = 300
@@ -81,7 +83,8 @@ def _post(body: Any, outcome: Outcome) -> None:
         parts = [f"applied {', '.join(outcome.applied)}"] if outcome.applied else []
         parts += [f"removed {', '.join(outcome.removed)}"] if outcome.removed else []
         kopf.event(body, type="Normal", reason="Updated", message="; ".join(parts))
-    elif outcome.result in ("failed", "retry"):
+    elif outcome.result in ("failed", "retry") and outcome.status_changed:
+        # only news: a restart re-checking a known failure must not write another Event
         kopf.event(body, type="Warning", reason=outcome.reason, message=outcome.message)
     elif outcome.result in ("expired", "would-expire", "warned"):
         kopf.event(body, type="Warning" if outcome.result == "warned" else "Normal",
@@ -217,14 +220,16 @@ def owner_uid(kind: str, body: kopf.Body) -> str | None:
 
 def guard(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
           devnamespaces_by_uid: kopf.Index, param: str, **_: Any) -> None:
-    """A managed object changed or went away: put it back if it no longer matches its DevNamespace."""
-    if event.get("type") is None:  # the initial listing: on.resume reconciles everything anyway
-        return
-    if param == "Namespace" and event["type"] == "ADDED":  # devns's own create; reconcile completes it
-        return
+    """A managed object changed or went away: put it back if it no longer matches its DevNamespace. A managed
+    namespace whose DevNamespace is not known is an orphan candidate (see ``orphan``)."""
     uid = owner_uid(param, body)
     owners = list(devnamespaces_by_uid.get(uid, [])) if uid else []
-    if not owners:
+    if param == "Namespace" and not owners and event.get("type") != "DELETED":
+        orphan(body, memo, logger)
+        return
+    if event.get("type") is None:  # the initial listing: on.resume reconciles everything anyway
+        return
+    if not owners or (param == "Namespace" and event["type"] == "ADDED"):  # creation is reconcile's job
         return
     started = time.monotonic()
     outcome = reconcile.repair(memo.ctx, owners[0], param, body["metadata"]["name"], event["type"],
@@ -235,19 +240,14 @@ def guard(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, logger: loggi
         _record(owners[0], outcome, time.monotonic() - started, logger, "repair")
 
 
-for _kind, (_group, _version, _plural) in GUARDED.items():
-    # No client-side label filter: the watch's server-side selector already narrows it, and an object whose
-    # managed-by label was removed arrives as DELETED without that label; it must still reach guard().
-    kopf.on.event(_group or _version, _version if _group else _plural, *([_plural] if _group else []),
-                  id=f"guard-{_plural}", param=_kind)(guard)
+def orphan(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger) -> None:
+    """Collect a namespace devns created whose DevNamespace is gone (proof required; see ``gc``).
 
-
-def orphan_check(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, devnamespaces_by_uid: kopf.Index,
-                 **_: Any) -> None:
-    """Timer on each managed namespace: collect it if its DevNamespace is gone (proof required)."""
-    uid = gc.claimed_uid(body)
-    if uid and uid in devnamespaces_by_uid:
-        return
+    Triggered by the namespace watch: its initial listing after a start (DevNamespaces deleted while the
+    operator was down), a new look-alike, and the update the garbage collector makes when it strips the
+    ownerReference of a DevNamespace deleted with --cascade=orphan. Kopf indexes are complete before handlers
+    run, and the DevNamespace is read again before anything is deleted.
+    """
     outcome = reconcile.collect_orphan(memo.ctx, snapshot(body), memo.reported, utcnow())
     if outcome is None:
         return
@@ -258,8 +258,8 @@ def orphan_check(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, devna
     logger.warning(f"orphan check: {outcome.message}")
 
 
-def register(config: "Settings") -> None:
-    """Handlers whose timing comes from the settings (called once by the CLI, before Kopf starts)."""
-    interval = config.orphan_sweep_seconds
-    kopf.timer("v1", "namespaces", labels={MANAGED_BY: MANAGER}, interval=interval, initial_delay=interval,
-               id="orphan-check")(orphan_check)
+for _kind, (_group, _version, _plural) in GUARDED.items():
+    # No client-side label filter: the watch's server-side selector already narrows it, and an object whose
+    # managed-by label was removed arrives as DELETED without that label; it must still reach guard().
+    kopf.on.event(_group or _version, _version if _group else _plural, *([_plural] if _group else []),
+                  id=f"guard-{_plural}", param=_kind)(guard)

@@ -120,8 +120,11 @@ class Kube:
                 return None
             raise
 
-    def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict[str, Any]]:
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None,
+             fields: str | None = None) -> list[dict[str, Any]]:
         query = [("labelSelector", selector)] if selector else []
+        if fields:
+            query.append(("fieldSelector", fields))
         return self.request("GET", self.path(kind, namespace=namespace), query=query)["items"]
 
     def create(self, obj: dict[str, Any]) -> dict[str, Any]:

@@ -91,6 +91,7 @@ class Outcome:
     namespace: str | None = None
     expires_at: dt.datetime | None = None
     retry_after: float | None = None
+    status_changed: bool = False  # the status was written: a new state worth announcing
 
     @property
     def changed(self) -> bool:
@@ -144,7 +145,8 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
         ns = namespace_name(ref.name, spec)
         expires_at = expiry.effective_expiry(spec, ref.created, settings)
         if expires_at is not None and now >= expires_at:
-            return Outcome("expired", status.get("phase") or "Expired", "Expired",
+            # the expiry timer owns what happens now; nothing to apply, nothing to announce
+            return Outcome("skipped", status.get("phase") or "Expired", "Expired",
                            f"expired at {format_time(expires_at)}", namespace=ns, expires_at=expires_at)
         desired = render(ref, spec, settings, expires_at, gc.proof_for(ctx.key, ns, ref.uid))
         outcome = _apply(ctx, ref, desired)
@@ -170,7 +172,7 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
     desired_status = ready_status(status, phase=phase, ready=outcome.phase == "Ready", reason=outcome.reason,
                                   message=outcome.message, generation=generation, namespace=outcome.namespace,
                                   expires_at=keep_expiry, now=now)
-    write_status(kube, body, desired_status)
+    outcome.status_changed = write_status(kube, body, desired_status)
     return outcome
 
 
@@ -366,6 +368,11 @@ def _expire(ctx: Context, body: Mapping[str, Any], ref: DevNamespaceRef, ns: str
 
 # -- orphans ------------------------------------------------------------------------------------------------------
 
+def _reported_before(kube: Kube, ns: str, reason: str) -> bool:
+    """An Event devns already posted in the namespace (reported once, also across restarts, while it lasts)."""
+    return bool(kube.list("Event", namespace=ns, fields=f"involvedObject.name={ns},reason={reason}"))
+
+
 def collect_orphan(ctx: Context, namespace: Mapping[str, Any], reported: set[str], now: dt.datetime) -> Outcome | None:
     """A namespace labelled as devns's whose DevNamespace is not known: delete it if devns provably created it
     and its DevNamespace is really gone (read again here); otherwise report the look-alike once."""
@@ -375,7 +382,8 @@ def collect_orphan(ctx: Context, namespace: Mapping[str, Any], reported: set[str
         return None
     ns = verdict.namespace
     if not verdict.orphan:
-        if verdict.uid in reported:
+        if verdict.uid in reported or _reported_before(kube, ns, "NotManagedByDevns"):
+            reported.add(verdict.uid)
             return None
         reported.add(verdict.uid)
         message = (f"namespace {ns} is labelled as managed by devns but carries no valid devns proof; "
@@ -387,7 +395,8 @@ def collect_orphan(ctx: Context, namespace: Mapping[str, Any], reported: set[str
     if owner is not None and owner["metadata"]["uid"] == uid:
         return None  # our in-memory view lagged: not an orphan
     if settings.dry_run:
-        if verdict.uid in reported:
+        if verdict.uid in reported or _reported_before(kube, ns, "WouldDeleteOrphan"):
+            reported.add(verdict.uid)
             return None
         reported.add(verdict.uid)
         message = f"dry-run: would delete orphaned namespace {ns} (its DevNamespace {name} is gone)"

@@ -61,8 +61,6 @@ class Settings(BaseSettings):
                                    description="Lead times before expiry at which owners are warned.")
     expired_retention: str = Field("24h", description="How long an expired DevNamespace stays listed before it "
                                                       "is removed; '0s' or 'none' = at once.")
-    orphan_sweep_interval: str = Field("60s", description="How often namespaces devns created are checked for a "
-                                                          "DevNamespace that no longer exists.")
     gc_key_secret: str = Field("devns-gc-key", description="Secret (in the operator's namespace) holding the key "
                                                            "that signs namespaces devns created.")
     dry_run: bool = Field(False, description="Log and post Events for expiry deletions instead of deleting.")
@@ -73,7 +71,7 @@ class Settings(BaseSettings):
         20, description="With --peering: seconds a replica's heartbeat stays valid; a standby takes over at most "
                         "this long after the active replica dies.")
     worker_limit: Annotated[int, Field(ge=1)] = Field(
-        100, description="How many DevNamespaces are reconciled concurrently (also the API thread pool size).")
+        100, description="Threads for reconciles and API calls: how many DevNamespaces are reconciled at once.")
 
     @field_validator("default_ttl", "max_ttl")
     @classmethod
@@ -88,7 +86,7 @@ class Settings(BaseSettings):
             parse_duration(item)
         return value
 
-    @field_validator("orphan_sweep_interval", "stuck_terminating_after")
+    @field_validator("stuck_terminating_after")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
@@ -130,10 +128,6 @@ class Settings(BaseSettings):
     def expired_retention_delta(self) -> dt.timedelta:
         value = self.expired_retention.strip().lower()
         return dt.timedelta(0) if value in (*NEVER, "0", "0s") else parse_duration(value)
-
-    @property
-    def orphan_sweep_seconds(self) -> float:
-        return parse_duration(self.orphan_sweep_interval).total_seconds()
 
     @property
     def stuck_terminating_delta(self) -> dt.timedelta:

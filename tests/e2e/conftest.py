@@ -5,6 +5,7 @@ There is no skip: if the control plane cannot start, the session errors loudly w
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -26,7 +27,8 @@ def cluster(binaries):
     c = LocalCluster(state_dir=Path(tempfile.mkdtemp(prefix="devns-e2e-k8s-")), binaries=binaries)
     c.start()
     yield c
-    c.stop()
+    # DEVNS_KEEP_STATE=1 keeps logs (operator, components, audit) in the state dir for a post-mortem.
+    c.stop(remove_state=not os.environ.get("DEVNS_KEEP_STATE"))
 
 
 @pytest.fixture(scope="session")
@@ -47,13 +49,12 @@ def core(api):
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Settings the e2e operator runs with: defaults, plus a deny-list pattern, admin among the allowed roles, and
-#: second-scale lifecycle timings (an 8 s warning lead, 6 s retention, a 2 s orphan sweep).
+#: second-scale lifecycle timings (an 8 s warning lead, 6 s retention).
 OPERATOR_ENV = {
     "DEVNS_RESERVED_NAMESPACES": '["protected-*"]',
     "DEVNS_ALLOWED_ROLES": '["edit", "view", "admin"]',
     "DEVNS_WARN_BEFORE": '["24h", "1h", "8s"]',
     "DEVNS_EXPIRED_RETENTION": "6s",
-    "DEVNS_ORPHAN_SWEEP_INTERVAL": "2s",
 }
 
 

@@ -201,6 +201,12 @@ class DevNamespaces:
     def events(self, name: str) -> list:
         return self.core.list_event_for_all_namespaces(field_selector=f"involvedObject.name={name}").items
 
+    def wait_event(self, name: str, reason: str, type_: str | None = None, timeout: float = 30) -> list:
+        """Events are posted in the background: wait until one with ``reason`` (and ``type_``) is there."""
+        return wait_for(lambda: [e for e in self.events(name) if e.reason == reason
+                                 and (type_ is None or e.type == type_)],
+                        timeout=timeout, what=f"{reason} event on {name}")
+
 
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 

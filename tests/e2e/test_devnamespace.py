@@ -79,7 +79,7 @@ def test_apply_makes_a_ready_namespace_with_every_guardrail(dns, api, binaries, 
         assert child.metadata.labels["app.kubernetes.io/managed-by"] == "devns"
         assert child.metadata.owner_references[0].uid == obj["metadata"]["uid"]
 
-    assert any(e.reason == "Provisioned" for e in dns.events(name))
+    dns.wait_event(name, "Provisioned")
     table = kubectl(binaries, kubeconfig, "get", "devnamespaces", name).stdout.splitlines()
     assert table[0].split() == ["NAME", "NAMESPACE", "OWNER", "TEAM", "PHASE", "EXPIRES", "AGE"]
     assert table[1].split()[:6] == [name, name, "alice@example.com", "payments", "Ready",
@@ -173,7 +173,7 @@ def test_spec_changes_propagate(dns, api, kubeconfig):
     assert bindings == ["devns-owners-view"]
     assert "cost-center" not in dns.core.read_namespace(name).metadata.labels
     assert status_of(lambda: dave.create_namespaced_config_map(name, {"metadata": {"name": "x"}})) == 403
-    assert any(e.reason == "Updated" for e in dns.events(name))
+    dns.wait_event(name, "Updated")
 
 
 def test_network_allows_follow_the_spec(dns, api):
@@ -221,7 +221,7 @@ def test_an_existing_namespace_is_never_adopted(dns):
     assert after.labels == before.labels and after.annotations == before.annotations
     assert after.resource_version == before.resource_version
     assert dns.core.list_namespaced_resource_quota(name).items == []
-    assert any(e.reason == "NamespaceConflict" and e.type == "Warning" for e in dns.events(name))
+    dns.wait_event(name, "NamespaceConflict", "Warning")
     dns.delete(name)  # deleting the DevNamespace must not delete someone else's namespace
     wait_for(lambda: gone(lambda: dns.get(name)), what="DevNamespace gone")
     assert dns.core.read_namespace(name).status.phase == "Active"
@@ -268,7 +268,7 @@ def test_policy_violations_fail_without_creating_anything(dns, spec, reason, tex
     ready = dns.condition(name)
     assert ready["status"] == "False" and ready["reason"] == reason and text in ready["message"]
     assert gone(lambda: dns.core.read_namespace(name))
-    assert any(e.reason == reason and e.type == "Warning" for e in dns.events(name))
+    dns.wait_event(name, reason, "Warning")
     # fixing the spec recovers: the operator never gave up on the object for good
     dns.patch(name, {"role": None, "podSecurity": "restricted", "limits": None})
     dns.wait_phase(name, "Ready")

@@ -44,7 +44,7 @@ def test_expired_namespace_and_contents_are_deleted_then_the_devnamespace(dns, o
 
     dns.wait_phase(name, "Expired", timeout=30)
     wait_for(lambda: gone(lambda: dns.core.read_namespace(name)), timeout=60, what="expired namespace gone")
-    expired = events(dns, name, "Expired")
+    expired = wait_for(lambda: events(dns, name, "Expired"), what="Expired event")
     assert len(expired) == 1 and "everything in it deleted" in expired[0].message
     # deletion started within seconds of the deadline (Event timestamps have one-second resolution)
     started = expired[0].first_timestamp or expired[0].event_time
@@ -64,7 +64,7 @@ def test_warning_is_posted_once_in_both_places_even_across_a_restart(dns, operat
     assert expiring["status"] == "True" and f"expires at {status['expiresAt']}" in expiring["message"]
     in_namespace = wait_for(lambda: events(dns, name, "ExpiringSoon", namespace=name), what="namespace event")
     assert len(in_namespace) == 1 and "kubectl patch devnamespace" in in_namespace[0].message
-    assert len(events(dns, name, "ExpiringSoon")) >= 1
+    wait_for(lambda: events(dns, name, "ExpiringSoon"), what="ExpiringSoon event on the DevNamespace")
 
     operator.restart()  # a restart must not repeat a warning already sent
     dns.wait_phase(name, "Expired", timeout=30)
@@ -154,7 +154,7 @@ def test_dry_run_reports_but_deletes_nothing(dns, operator):
         dns.create(name, ttl="3s")
         wait_for(lambda: dns.condition(name, "Expired")["reason"] == "DryRun", timeout=30, what="dry-run expiry")
         assert "would delete namespace" in dns.condition(name, "Expired")["message"]
-        assert events(dns, name, "WouldExpire")
+        wait_for(lambda: events(dns, name, "WouldExpire"), what="WouldExpire event")
         assert dns.core.read_namespace(name).status.phase == "Active"
         assert operator.metric("devns_expiry_deletions_total", {"dry_run": "true"}) >= 1
     wait_for(lambda: gone(lambda: dns.core.read_namespace(name)), timeout=60, what="deleted once not dry-run")

@@ -1,5 +1,6 @@
 """Resilience on the real control plane: drift repair, the guardrail admission policy, zero writes when idle and
-on restart, convergence after repeated kill -9, an API server restart, and two replicas with peering."""
+on restart, convergence after repeated kill -9 and an API server restart. (Two replicas with peering: see
+test_manifests.py, which runs them with the installed RBAC on a control plane of their own.)"""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 import kubernetes
 import pytest
 
-from support import AuditLog, OperatorProcess, client, error_of, gone, status_of, unique, wait_for
+from support import AuditLog, client, error_of, gone, status_of, unique, wait_for
 
 pytestmark = pytest.mark.usefixtures("operator")
 OPERATOR_USER = "devns-operator"
@@ -56,7 +57,7 @@ def test_deleted_or_edited_guardrails_are_restored(dns, apis, operator):
              what="namespace labels and annotations restored")
     for kind, count in before.items():
         assert repairs(operator, kind) >= count + 1, kind
-    assert any(e.reason == "DriftRepaired" for e in dns.events(name))
+    dns.wait_event(name, "DriftRepaired", "Warning")
 
 
 def test_removing_the_managed_by_label_is_repaired(dns):
@@ -136,7 +137,7 @@ def test_idle_and_restart_make_zero_writes(dns, operator, cluster):
         # Kopf records the handled spec after the handler returns, and posts Events in the background
         wait_for(lambda: "kopf.devns.io/last-handled-configuration" in dns.get(name)["metadata"]["annotations"],
                  what="Kopf's bookkeeping written")
-        wait_for(lambda: any(e.reason == "Provisioned" for e in dns.events(name)), what="Provisioned event")
+        dns.wait_event(name, "Provisioned")
     audit = AuditLog(cluster.audit_log)
     settled = audit.mark()
     time.sleep(10)  # a measurement window, not a wait: nothing is due, so nothing may be written
@@ -148,11 +149,11 @@ def test_idle_and_restart_make_zero_writes(dns, operator, cluster):
     total = len(dns.custom.list_cluster_custom_object("devns.io", "v1alpha1", "devnamespaces")["items"])
     wait_for(lambda: (operator.metric("devns_reconciles_total", {"result": "unchanged"}) or 0)
              + (operator.metric("devns_reconciles_total", {"result": "failed"}) or 0)
-             + (operator.metric("devns_reconciles_total", {"result": "expired"}) or 0) >= total,
+             + (operator.metric("devns_reconciles_total", {"result": "skipped"}) or 0) >= total,
              timeout=60, what="resume over every DevNamespace")
     assert resumed is not None
     writes = audit.writes(mark, OPERATOR_USER)
-    assert [w for w in writes if w[1] not in ("events",)] == [], writes
+    assert writes == [], writes
     reads = audit.requests(mark, OPERATOR_USER)
     assert reads, "the audit log saw the operator's requests"
 
@@ -215,45 +216,3 @@ def test_operator_survives_an_api_server_restart(dns, cluster):
     dns.core.delete_namespaced_limit_range("devns-limits", after)  # watches were re-established too
     wait_for(lambda: dns.core.read_namespaced_limit_range("devns-limits", after), timeout=30,
              what="drift repaired after reconnect")
-
-
-def test_two_replicas_one_acts_and_the_standby_takes_over(dns, operator, operator_kubeconfig, cluster):
-    custom = dns.custom
-    try:
-        custom.create_cluster_custom_object("kopf.dev", "v1", "clusterkopfpeerings",
-                                            {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
-                                             "metadata": {"name": "ha-test"}})
-    except kubernetes.client.ApiException as exc:
-        if exc.status != 409:
-            raise
-    operator.stop()  # the session's standalone operator would act regardless of peering
-    logs = cluster.state_dir / "logs"
-    env = {"DEVNS_PEERING_LIFETIME": "10"}
-    low = OperatorProcess(operator_kubeconfig, logs / "ha-low.log", env=env, args=("--peering", "ha-test",
-                                                                                    "--priority", "100"))
-    high = OperatorProcess(operator_kubeconfig, logs / "ha-high.log", env=env, args=("--peering", "ha-test",
-                                                                                      "--priority", "200"))
-    try:
-        low.start()
-        high.start()
-        first = unique("ha-a")
-        wait_for(lambda: "paused" in low.log_path.read_text().lower() or "pausing" in
-                 low.log_path.read_text().lower(), timeout=30, what="low-priority replica paused")
-        dns.create(first)
-        dns.wait_phase(first, "Ready")
-        assert f"devnamespace/{first}" in high.log_path.read_text()
-        assert f"devnamespace/{first}" not in low.log_path.read_text()
-
-        high.kill()
-        killed = time.monotonic()
-        second = unique("ha-b")
-        dns.create(second)
-        dns.wait_phase(second, "Ready", timeout=60)
-        takeover = time.monotonic() - killed
-        assert f"devnamespace/{second}" in low.log_path.read_text()
-        assert takeover <= 30, f"takeover took {takeover:.1f}s"
-        print(f"HA takeover after kill -9 of the active replica: {takeover:.1f}s")
-    finally:
-        low.stop()
-        high.stop()
-        operator.start()

@@ -31,8 +31,7 @@ def test_default_role_in_custom_allowed_roles_accepted():
 
 
 @pytest.mark.parametrize("field", [
-    {"default_ttl": "soon"}, {"max_ttl": "0s"}, {"warn_before": ["24h", "1 day"]}, {"orphan_sweep_interval": "0s"},
-    {"orphan_sweep_interval": "none"}, {"expired_retention": "-1h"}, {"stuck_terminating_after": "5 minutes"},
+    {"default_ttl": "soon"}, {"max_ttl": "0s"}, {"warn_before": ["24h", "1 day"]}, {"expired_retention": "-1h"}, {"stuck_terminating_after": "5 minutes"},
     {"default_quota": {"pods": "lots"}}, {"default_limits": {"max": {"cpu": "2 cores"}}}, {"worker_limit": 0},
 ])
 def test_invalid_values_refused(field):
@@ -142,11 +141,6 @@ def test_warn_before_may_be_empty():
 ])
 def test_expired_retention_delta(value, expected):
     assert Settings(expired_retention=value).expired_retention_delta == expected
-
-
-def test_orphan_sweep_seconds():
-    assert Settings().orphan_sweep_seconds == 60.0
-    assert Settings(orphan_sweep_interval="5m").orphan_sweep_seconds == 300.0
 
 
 def test_stuck_terminating_delta():
