@@ -220,8 +220,8 @@ class AuditLog:
     def mark(self) -> int:
         return self.path.stat().st_size
 
-    def requests(self, since: int, user: str) -> list[tuple[str, str, str]]:
-        """(verb, resource, subresource) of every completed request by ``user`` after ``since``."""
+    def requests(self, since: int, user: str) -> list[tuple[str, str, str, str]]:
+        """(verb, resource, subresource, namespace/name) of every completed request by ``user`` after ``since``."""
         out = []
         with open(self.path, "rb") as f:
             f.seek(since)
@@ -229,8 +229,11 @@ class AuditLog:
                 entry = json.loads(line)
                 if entry.get("user", {}).get("username") == user and entry.get("stage") == "ResponseComplete":
                     ref = entry.get("objectRef") or {}
-                    out.append((entry["verb"], ref.get("resource", ""), ref.get("subresource", "")))
+                    out.append((entry["verb"], ref.get("resource", ""), ref.get("subresource", ""),
+                                f"{ref.get('namespace', '')}/{ref.get('name', '')}"))
         return out
 
-    def writes(self, since: int, user: str) -> list[tuple[str, str, str]]:
-        return [r for r in self.requests(since, user) if r[0] in WRITE_VERBS]
+    def writes(self, since: int, user: str, touching: set[str] | None = None) -> list[tuple[str, str, str, str]]:
+        """Write requests, optionally only those on objects named in ``touching`` or inside those namespaces."""
+        return [r for r in self.requests(since, user) if r[0] in WRITE_VERBS and (
+            touching is None or any(part in touching for part in r[3].split("/")))]
