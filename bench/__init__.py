@@ -1,0 +1,1 @@
+"""devns benchmark: `python -m bench` (see __main__)."""

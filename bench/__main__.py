@@ -1,0 +1,133 @@
+"""`make bench` / `python -m bench`: benchmark devns on a fresh local control plane; writes BENCHMARKS.md.
+
+Measures, in one run: provisioning latency and throughput (vs. a plain client creating the same objects, and vs.
+the kubectl script devns replaces), single-object latency, expiry precision, drift repair, the idle API cost,
+operator memory, and a restart's resume time and writes. `--quick` is a small run (well under a minute plus the
+control plane's start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .cluster import ROOT, BenchEnv
+from .report import Report, code_version, markdown
+
+FULL = dict(n=500, expiry_n=100, drift_k=50, idle_seconds=300.0, script_n=10, single_n=30, expiry_lead=25.0)
+QUICK = dict(n=20, expiry_n=10, drift_k=5, idle_seconds=20.0, script_n=3, single_n=10, expiry_lead=5.0)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help=f"small run: {', '.join(f'{k}={v:g}' for k, v in QUICK.items())}")
+    p.add_argument("--n", type=int, help=f"DevNamespaces for provisioning, idle cost and restart ({FULL['n']})")
+    p.add_argument("--expiry-n", type=int, help=f"DevNamespaces expiring together ({FULL['expiry_n']})")
+    p.add_argument("--drift-k", type=int, help=f"NetworkPolicies deleted for drift repair ({FULL['drift_k']})")
+    p.add_argument("--idle-seconds", type=float, help=f"idle-cost window ({FULL['idle_seconds']:g} s)")
+    p.add_argument("--script-n", type=int, help=f"developers for the kubectl script ({FULL['script_n']})")
+    p.add_argument("--single-n", type=int, help=f"sequential single creates ({FULL['single_n']})")
+    p.add_argument("--expiry-lead", type=float,
+                   help=f"seconds from patching expiresAt to the expiry moment ({FULL['expiry_lead']:g})")
+    p.add_argument("--memory-ns", default="0,500,1000",
+                   help="object counts at which operator RSS is sampled (those <= N; N itself always); "
+                        "provisioning runs in stages ending at each (default: 0,500,1000)")
+    p.add_argument("--threads", type=int, default=32, help="client threads creating objects (32)")
+    p.add_argument("--worker-limit", type=int, help="DEVNS_WORKER_LIMIT for the operator (default: its default)")
+    p.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md", help="where to write the results")
+    p.add_argument("--keep-state", action="store_true", help="keep the control plane's state dir (logs) at the end")
+    args = p.parse_args(argv)
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    points = sorted({int(x) for x in args.memory_ns.split(",") if x.strip()})
+    args.stops = sorted({x for x in points if 0 < x < args.n} | {args.n})
+    args.drift_k = min(args.drift_k, args.n)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # `kill`/`make` stopping us must also stop the control plane and the operator (the `with` below does).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    from devns.settings import Settings
+    from localk8s.versions import KUBERNETES_VERSION
+
+    from . import scenarios as s
+
+    operator_env = {"DEVNS_WORKER_LIMIT": str(args.worker_limit)} if args.worker_limit else {}
+    os.environ.update(operator_env)  # so Settings() here sees what the operator sees
+    settings = Settings()
+    report = Report()
+    started, t0 = dt.datetime.now(dt.timezone.utc), time.monotonic()
+    commit, digest = code_version(ROOT)
+    log = lambda line: print(f"{time.monotonic() - t0:6.1f}s {line}", flush=True)  # noqa: E731
+    try:
+        with BenchEnv(operator_env=operator_env, keep_state=args.keep_state, log=log) as env:
+            b = s.Bench(env=env, report=report, threads=args.threads, log=log)
+            metrics_port = env.operator.metrics_port
+            per_developer = s.kubectl_script(b, args.script_n)
+            b.audit.wait_quiet(s.OPERATOR_USER, quiet_for=5.0)
+            s.memory(b, 0, "after start, 5 s idle")
+            rate = s.provisioning(b, args.n, args.stops)
+            # Right after the burst (informational, with a long timeout to see the real delay), then settled.
+            s.drift(b, b.present[:args.drift_k], when="right after provisioning", timeout=120.0, judged=False)
+            s.expiry(b, args.expiry_n, args.expiry_lead)
+            s.idle(b, args.idle_seconds)
+            s.drift(b, b.present[-args.drift_k:], when="after the idle window")
+            # On a settled operator with N objects; they stay (deleting waits ~7 s for the namespace controller),
+            # so the restart resumes N + single_n.
+            s.single(b, args.single_n)
+            s.restart(b)
+            # Last, so its namespaces need no clean-up; the operator does not see them (other labels) and idles.
+            base_rate = s.baseline(b, args.n)
+            report.add("Provisioning", "operator / baseline throughput", f"{rate / base_rate:.2f}x", "≥ 0.8x",
+                       rate / base_rate >= 0.8)
+            report.add("Provisioning", "operator / kubectl script throughput", f"{rate * per_developer:.1f}x",
+                       "≥ 20x", rate * per_developer >= 20)
+    except KeyboardInterrupt:
+        print("\ninterrupted; control plane and operator stopped", file=sys.stderr)
+        if report.rows:
+            print(report.table())
+        return 130
+    except BaseException:
+        if report.rows:
+            print("results so far:\n" + report.table(), file=sys.stderr)
+        raise
+    duration = time.monotonic() - t0
+    if code_version(ROOT)[1] != digest:
+        report.note("the operator's sources (operator/devns/*.py) changed during the run: the restarted operator "
+                    "ran different code than the first one; re-run for consistent numbers")
+    parameters = {
+        "Mode": "quick" if args.quick else "full",
+        "Objects": f"N={args.n} (provisioning, idle; restart: N + single creates), expiry {args.expiry_n} (lead "
+                   f"{args.expiry_lead:g} s), drift {args.drift_k}, single creates {args.single_n}, kubectl "
+                   f"script {args.script_n}",
+        "Idle window": f"{args.idle_seconds:g} s",
+        "Client": f"{args.threads} threads, official kubernetes client, admin kubeconfig",
+        "Memory samples at": ", ".join(str(x) for x in [0, *args.stops]),
+    }
+    shown = {k: v for k, v in settings.model_dump().items() if not isinstance(v, dict)}  # quota/limits: defaults
+    shown["metrics_port"] = f"{metrics_port} (a free port)"
+    command = "make bench" + (" ARGS=" + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+    text = markdown(report, kubernetes_version=KUBERNETES_VERSION, devns_version=f"{commit} (sources {digest})",
+                    parameters=parameters, settings=shown, started=started, duration=duration, command=command)
+    args.output.write_text(text)
+    print()
+    print(report.table())
+    print(report.summary())
+    for note in report.notes:
+        print(f"note: {note}")
+    print(f"wrote {args.output} ({duration:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

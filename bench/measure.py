@@ -1,0 +1,311 @@
+"""Measuring tools: nearest-rank percentiles, watch-based first-seen timers, and the API server's audit log.
+
+Timers stamp events with ``time.monotonic()`` in a background thread that reads one watch stream; the objects
+are plain dicts (no model deserialisation), so a busy stream does not fall behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+READ_VERBS = ("get", "list", "watch")
+
+
+# -- statistics ---------------------------------------------------------------------------------------------------
+
+def percentile(values: Iterable[float], p: float) -> float:
+    """Nearest-rank percentile: the smallest value with at least p% of the values at or below it."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    n: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> "Distribution":
+        v = list(values)
+        return cls(len(v), percentile(v, 50), percentile(v, 95), percentile(v, 99), max(v) if v else math.nan)
+
+    def __str__(self) -> str:
+        return f"p50 {fmt_s(self.p50)}, p95 {fmt_s(self.p95)}, p99 {fmt_s(self.p99)}, max {fmt_s(self.max)}"
+
+
+def fmt_s(seconds: float, inf: str = "timed out") -> str:
+    if math.isnan(seconds):
+        return "n/a"
+    if math.isinf(seconds):
+        return inf
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+# -- watches ------------------------------------------------------------------------------------------------------
+
+class FirstSeen:
+    """key -> monotonic time of the first event ``match(type, obj)`` maps to that key (None = not interesting).
+    ``wait(keys)`` blocks until every key has been seen or the timeout passes."""
+
+    def __init__(self, match: Callable[[str, dict[str, Any]], str | None]):
+        self.match = match
+        self.times: dict[str, float] = {}
+        self._cond = threading.Condition()
+
+    def __call__(self, type_: str, obj: dict[str, Any], t: float) -> None:
+        key = self.match(type_, obj)
+        if key is None:
+            return
+        with self._cond:
+            if key not in self.times:
+                self.times[key] = t
+                self._cond.notify_all()
+
+    def wait(self, keys: Iterable[str], timeout: float) -> set[str]:
+        """Return the keys still not seen when all were seen (empty) or ``timeout`` seconds passed."""
+        wanted = set(keys)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                missing = wanted - self.times.keys()
+                left = deadline - time.monotonic()
+                if not missing or left <= 0:
+                    return missing
+                self._cond.wait(left)
+
+
+class Watch:
+    """One watch on a collection (``/apis/devns.io/v1alpha1/devnamespaces``, ``/api/v1/namespaces``...), from
+    the current resourceVersion on, feeding every event to the recorders. Re-connects (from the last seen
+    resourceVersion) when the server ends the watch; re-lists after 410 Gone."""
+
+    def __init__(self, api: ApiClient, path: str, recorders: list[Callable[[str, dict, float], None]], *,
+                 label_selector: str | None = None):
+        self.api, self.path, self.recorders, self.label_selector = api, path, recorders, label_selector
+        self.resource_version: str | None = None
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"watch {path}", daemon=True)
+        self._resp = None
+
+    def __enter__(self) -> "Watch":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _request(self, query: list[tuple[str, str]], timeout: tuple[float, float]):
+        if self.label_selector:
+            query = [*query, ("labelSelector", self.label_selector)]
+        _, url, headers, _, _ = self.api.param_serialize(
+            method="GET", resource_path=self.path, query_params=query,
+            header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
+        resp = self.api.call_api("GET", url, headers, _request_timeout=timeout)
+        if resp.status != 200:
+            body = resp.read()
+            raise ApiException(status=resp.status, reason=resp.reason, body=body)
+        return resp
+
+    def _list(self, emit: bool) -> None:
+        """Learn the current resourceVersion; with ``emit``, also replay every object (stamped now)."""
+        data = json.loads(self._request([] if emit else [("limit", "1")], (10, 120)).read())
+        self.resource_version = data["metadata"]["resourceVersion"]
+        if emit:
+            now = time.monotonic()
+            for item in data.get("items") or []:
+                self._emit("LISTED", item, now)
+
+    def _emit(self, type_: str, obj: dict, t: float) -> None:
+        for recorder in self.recorders:
+            recorder(type_, obj, t)
+
+    def start(self) -> "Watch":
+        self._list(emit=False)  # only changes from now on
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        resp = self._resp
+        if resp is not None:
+            try:
+                resp.response.shutdown()  # unblock the reader thread (urllib3 >= 2.3)
+            except Exception:  # noqa: BLE001 - best effort: the thread is a daemon anyway
+                pass
+        self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._resp = self._request([("watch", "true"), ("resourceVersion", self.resource_version),
+                                            ("allowWatchBookmarks", "true"), ("timeoutSeconds", "290")],
+                                           (10, 320))
+                buffer = b""
+                for chunk in self._resp.response.stream(amt=None, decode_content=False):
+                    buffer += chunk
+                    *lines, buffer = buffer.split(b"\n")
+                    now = time.monotonic()
+                    for line in lines:
+                        if not line.strip():
+                            continue
+                        event = json.loads(line)
+                        obj = event["object"]
+                        if event["type"] == "ERROR":
+                            if obj.get("code") == 410:  # too old: re-list (stamped now) and go on from there
+                                self._list(emit=True)
+                                break
+                            raise ApiException(status=obj.get("code"), reason=obj.get("message"))
+                        self.resource_version = obj["metadata"]["resourceVersion"]
+                        if event["type"] != "BOOKMARK":
+                            self._emit(event["type"], obj, now)
+                    if self._stop.is_set():
+                        return
+            except Exception as exc:  # noqa: BLE001 - reported to the scenario; retried unless stopping
+                if self._stop.is_set():
+                    return
+                self.error = exc
+                print(f"watch {self.path}: {exc!r}; re-connecting", file=sys.stderr, flush=True)
+                time.sleep(0.5)  # back-off before re-connecting
+            finally:
+                if self._resp is not None:
+                    self._resp.response.release_conn()
+                    self._resp = None
+
+
+# -- audit log ----------------------------------------------------------------------------------------------------
+
+def parse_ts(value: str) -> float:
+    """An audit timestamp (RFC 3339, microseconds, Z) as a Unix time."""
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+class AuditLog:
+    """Reads the kube-apiserver audit log (JSON lines, Metadata level) incrementally; counts each request once
+    (by auditID) whatever its stages. One instance per run: it also follows the log to know when each user last
+    wrote, so waiting for a quiet operator costs nothing when it has been quiet for a while."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._offset = 0
+        self._last_write: dict[str, float] = {}
+
+    def _size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def mark(self) -> tuple[int, float]:
+        """(offset, wall time): where a window starts."""
+        return self._size(), time.time()
+
+    def _read_since(self, offset: int) -> tuple[bytes, int]:
+        """Complete lines written since ``offset`` (following one rotation) and the offset after them."""
+        chunks = []
+        if self._size() < offset:  # rotated since: the rest of the old file, then the new one from its start
+            rotated = sorted(self.path.parent.glob(f"{self.path.stem}-*{self.path.suffix}"),
+                             key=lambda p: p.stat().st_mtime)
+            if rotated:
+                with open(rotated[-1], "rb") as f:
+                    f.seek(offset)
+                    chunks.append(f.read())
+            offset = 0
+        with open(self.path, "rb") as f:
+            f.seek(offset)
+            data = f.read()
+        complete = data.rfind(b"\n") + 1  # leave a line being written for the next read
+        chunks.append(data[:complete])
+        return b"".join(chunks), offset + complete
+
+    @staticmethod
+    def _entries(data: bytes):
+        for line in data.splitlines():
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
+
+    def requests(self, mark: tuple[int, float], user: str, until: float | None = None) -> list[dict]:
+        """One entry per request by ``user`` received between the mark's time and ``until`` (wall time)."""
+        offset, start = mark
+        seen: dict[str, dict] = {}
+        data, _ = self._read_since(offset)
+        for entry in self._entries(data):
+            if entry.get("user", {}).get("username") != user or entry.get("auditID") in seen:
+                continue
+            received = parse_ts(entry["requestReceivedTimestamp"])
+            if received < start or (until is not None and received > until):
+                continue
+            seen[entry["auditID"]] = entry
+        return list(seen.values())
+
+    @staticmethod
+    def by_verb(entries: list[dict]) -> Counter:
+        return Counter(e["verb"] for e in entries)
+
+    @staticmethod
+    def by_resource(entries: list[dict]) -> Counter:
+        """'patch devnamespaces', 'patch devnamespaces/status', ... -> count."""
+        def key(e: dict) -> str:
+            ref = e.get("objectRef") or {}
+            sub = f"/{ref['subresource']}" if ref.get("subresource") else ""
+            return f"{e['verb']} {ref.get('resource', '?')}{sub}"
+        return Counter(key(e) for e in entries)
+
+    @staticmethod
+    def writes(entries: list[dict]) -> list[dict]:
+        return [e for e in entries if e["verb"] in WRITE_VERBS]
+
+    def _follow(self) -> None:
+        data, self._offset = self._read_since(self._offset)
+        for entry in self._entries(data):
+            if entry.get("verb") in WRITE_VERBS:
+                user = entry.get("user", {}).get("username", "")
+                received = parse_ts(entry["requestReceivedTimestamp"])
+                self._last_write[user] = max(self._last_write.get(user, 0.0), received)
+
+    def last_write(self, user: str) -> float:
+        """Wall time of ``user``'s latest write seen so far (0 if none)."""
+        self._follow()
+        return self._last_write.get(user, 0.0)
+
+    def wait_quiet(self, user: str, quiet_for: float = 5.0, timeout: float = 120.0) -> float:
+        """Wait until ``user``'s last write is ``quiet_for`` seconds old; return how long that took."""
+        started = time.monotonic()
+        while True:
+            self._follow()
+            if time.time() - self._last_write.get(user, 0.0) >= quiet_for:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"{user} kept writing for {timeout:.0f} s")
+            time.sleep(0.2)
+
+
+def describe_writes(entries: list[dict], limit: int = 5) -> str:
+    """'patch devnamespaces/x, create events ...' for the first few writes, for the report's notes."""
+    parts = []
+    for e in entries[:limit]:
+        ref = e.get("objectRef") or {}
+        sub = f"/{ref['subresource']}" if ref.get("subresource") else ""
+        parts.append(f"{e['verb']} {ref.get('resource', '?')}{sub}/{ref.get('name', '')}")
+    more = f" (+{len(entries) - limit} more)" if len(entries) > limit else ""
+    return ", ".join(parts) + more
