@@ -98,10 +98,6 @@ class Outcome:
     retry_after: float | None = None
     status_changed: bool = False  # the status was written: a new state worth announcing
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.applied or self.removed)
-
 
 def ref_of(body: Mapping[str, Any]) -> DevNamespaceRef:
     meta = body["metadata"]
