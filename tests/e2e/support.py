@@ -80,8 +80,10 @@ class OperatorProcess:
     """`devns-operator` as a real subprocess against the local control plane, with its own log file."""
 
     def __init__(self, kubeconfig: str, log_path: Path, env: dict[str, str] | None = None,
-                 args: tuple[str, ...] = ()):
-        self.kubeconfig, self.log_path, self.args = kubeconfig, log_path, args
+                 args: tuple[str, ...] = (), command: list[str] | None = None):
+        """``command`` replaces ``python -m devns --kubeconfig K --liveness URL``; then ``args`` must pass a
+        liveness URL on ``health_port`` and ``env`` the KUBECONFIG."""
+        self.kubeconfig, self.log_path, self.args, self.command = kubeconfig, log_path, args, command
         self.metrics_port = free_port()
         self.health_port = free_port()
         self.base_env = {**os.environ, "DEVNS_METRICS_PORT": str(self.metrics_port), **(env or {})}
@@ -94,9 +96,10 @@ class OperatorProcess:
 
     def start(self, timeout: float = 30.0) -> "OperatorProcess":
         log = open(self.log_path, "ab")
+        command = self.command or [sys.executable, "-m", "devns", "--kubeconfig", self.kubeconfig,
+                                   "--liveness", f"http://127.0.0.1:{self.health_port}/healthz"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "devns", "--kubeconfig", self.kubeconfig,
-             "--liveness", f"http://127.0.0.1:{self.health_port}/healthz", *self.args],
+            [*command, *self.args],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
 

@@ -5,16 +5,14 @@ so this is as close to `docker run` as the machine allows."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
-from support import free_port, unique, wait_for
+from support import OperatorProcess, unique
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,32 +41,18 @@ def test_the_image_command_runs_the_operator_with_json_logs(fresh_venv, installe
                                                              operator, tmp_path):
     command = entrypoint()
     assert command == ["devns-operator"]
-    port = free_port()
-    args = [a.replace(":8081/", f":{port}/").replace("0.0.0.0", "127.0.0.1") for a in deployment_args()]
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DEVNS_")},
-           "KUBECONFIG": operator_kubeconfig, "DEVNS_METRICS_PORT": str(free_port())}
-    log = tmp_path / "image.log"
+    image = OperatorProcess(operator_kubeconfig, tmp_path / "image.log", env={"KUBECONFIG": operator_kubeconfig},
+                            command=[str(fresh_venv / "bin" / command[0])])
+    image.args = tuple(a.replace("0.0.0.0:8081", f"127.0.0.1:{image.health_port}") for a in deployment_args())
     operator.stop()  # one operator acting at a time
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(fresh_venv / "bin" / command[0]), *args], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
     try:
-        def live() -> bool:
-            assert proc.poll() is None, log.read_text()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
-                    return resp.status == 200
-            except OSError:
-                return False
-
-        wait_for(live, timeout=60, what="liveness endpoint of the image command")
+        image.start(timeout=60)
         name = unique("image")
         dns.create(name)
         dns.wait_phase(name, "Ready")
-        records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        records = [json.loads(line) for line in image.log_path.read_text().splitlines() if line.startswith("{")]
         assert any(f"devnamespace/{name}: created" in r.get("message", "") for r in records)
         dns.delete(name)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        image.stop()
         operator.start()
