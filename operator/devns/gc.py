@@ -22,9 +22,7 @@ def proof_for(key: bytes, namespace: str, uid: str) -> str:
 
 def proof_valid(key: bytes, namespace: Mapping[str, Any]) -> bool:
     meta = namespace.get("metadata", {})
-    annotations = meta.get("annotations") or {}
-    created_by, proof = annotations.get(ANN_CREATED_BY, ""), annotations.get(ANN_PROOF, "")
-    uid = created_by.rpartition("/")[2]
+    proof, uid = (meta.get("annotations") or {}).get(ANN_PROOF, ""), claimed_uid(namespace)
     return bool(uid and proof) and hmac.compare_digest(proof, proof_for(key, meta.get("name", ""), uid))
 
 

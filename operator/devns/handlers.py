@@ -46,7 +46,7 @@ def snapshot(body: kopf.Body) -> dict[str, Any]:
 
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
-    """Tune Kopf from our settings and start the orphan sweeper."""
+    """Tune Kopf from our settings (watch selectors, timeouts, storage prefixes) and start /metrics."""
     ctx: Context = memo.ctx
     config = ctx.settings
     # Kopf's bookkeeping lives in annotations with our prefix; the status belongs to devns alone.
@@ -163,7 +163,7 @@ async def expiry_timer(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
                 continue
             metrics.set_expiry(uid, step.expires_at)
             if step.outcome is not None:
-                _count(step.outcome, ctx)
+                _count(step.outcome)
                 _record(body, step.outcome, time.monotonic() - started, logger, "expiry")
             timeout = None if step.next_wake is None else max(0.0, (step.next_wake - utcnow()).total_seconds())
             await _sleep(stopped, wake, timeout)
@@ -172,7 +172,7 @@ async def expiry_timer(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
         metrics.set_expiry(uid, None)
 
 
-def _count(outcome: Outcome, ctx: Context) -> None:
+def _count(outcome: Outcome) -> None:
     if outcome.result == "expired":
         metrics.EXPIRY_DELETIONS.labels("false").inc()
     elif outcome.result == "would-expire":

@@ -138,6 +138,7 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
     generation = body["metadata"].get("generation")
     status = body.get("status") or {}
     ns = (body.get("spec") or {}).get("namespace") or ref.name
+    expires_at: dt.datetime | None = None  # shown in the status only when the spec was applied
     try:
         try:
             spec = DevNamespaceSpec.model_validate(body.get("spec") or {})
@@ -154,17 +155,14 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
         outcome.expires_at = expires_at
     except SpecProblem as problem:
         outcome = Outcome("failed", "Failed", problem.reason, str(problem), namespace=ns)
-        expires_at = None
     except ApiError as exc:
         if exc.retriable or exc.status == 403:  # 403: the operator's RBAC may be fixed; keep trying, slowly
             outcome = Outcome("retry", status.get("phase") or "Pending", "ApiError", str(exc), namespace=ns,
                               retry_after=5.0 if exc.retriable else 60.0)
         else:
             outcome = Outcome("failed", "Failed", "ApplyRejected", str(exc), namespace=ns)
-        expires_at = None
     except Retry as exc:
         outcome = Outcome("retry", "Pending", "Waiting", str(exc), namespace=ns, retry_after=exc.delay)
-        expires_at = None
 
     phase = outcome.phase
     if phase == "Ready" and status.get("phase") == EXPIRING:
