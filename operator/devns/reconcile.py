@@ -151,7 +151,7 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
             return Outcome("skipped", status.get("phase") or "Expired", "Expired",
                            f"expired at {format_time(expires_at)}", namespace=ns, expires_at=expires_at)
         desired = render(ref, spec, settings, expires_at, gc.proof_for(ctx.key, ns, ref.uid))
-        outcome = _apply(ctx, ref, desired)
+        outcome = _apply(ctx, ref, desired, first=not status)
         outcome.expires_at = expires_at
     except SpecProblem as problem:
         outcome = Outcome("failed", "Failed", problem.reason, str(problem), namespace=ns)
@@ -175,10 +175,12 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
     return outcome
 
 
-def _apply(ctx: Context, ref: DevNamespaceRef, desired) -> Outcome:
+def _apply(ctx: Context, ref: DevNamespaceRef, desired, first: bool) -> Outcome:
+    """``first``: the DevNamespace has no status yet, so its namespace most likely does not exist: create it
+    without asking first (a 409 then reads what is there)."""
     kube = ctx.kube
     ns = desired.namespace_name
-    actual = kube.get("Namespace", ns)
+    actual = None if first else kube.get("Namespace", ns)
     created = False
     if actual is None:
         identity = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
@@ -288,39 +290,63 @@ def _namespace_event(kube: Kube, ns: str, reason: str, message: str, now: dt.dat
                  "source": {"component": "devns"}, "reportingComponent": "devns", "reportingInstance": "devns"})
 
 
-def expiry_step(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Step:
-    """Warn, expire, or remove an expired DevNamespace after its retention; say when to look again."""
-    kube, settings = ctx.kube, ctx.settings
+@dataclass(frozen=True)
+class ExpiryDue:
+    """What the expiry timer must do now for a DevNamespace, and when to look again. ``action`` None: nothing."""
+
+    action: str | None  # None | "remove" (retention over) | "expire" | "warn" | "rearm" (extended: forget warnings)
+    next_wake: dt.datetime | None
+    expires: dt.datetime | None = None
+    namespace: str = ""
+    plan: expiry.Plan | None = None
+
+
+def expiry_due(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> ExpiryDue:
+    """Pure: decide from the DevNamespace, the settings and the clock. The timer calls it on the event loop and
+    goes to a worker thread (``expiry_step``) only when there is something to do."""
+    settings = ctx.settings
     ref = ref_of(body)
     status = body.get("status") or {}
     if body["metadata"].get("deletionTimestamp"):
-        return Step(None, None)
+        return ExpiryDue(None, None)
     try:
         spec = DevNamespaceSpec.model_validate(body.get("spec") or {})
         expires = expiry.effective_expiry(spec, ref.created, settings)
     except (ValidationError, SpecProblem):
-        return Step(None, None)  # reconcile reports it; the timer waits for a fixed spec
+        return ExpiryDue(None, None)  # reconcile reports it; the timer waits for a fixed spec
     ns = namespace_name(ref.name, spec)
-    generation = body["metadata"].get("generation")
-    if status.get("phase") == "Expired":
+    if status.get("phase") == "Expired" and not (expires is not None and now < expires):  # (not extended)
         expired_at = parse_time(status["expiredAt"]) if status.get("expiredAt") else now
         retention_end = expired_at + settings.expired_retention_delta
-        if expires is not None and now < expires:
-            pass  # extended after expiry: fall through, reconcile re-provisions
-        elif now >= retention_end:
-            kube.delete("DevNamespace", ref.name, uid=ref.uid)
-            return Step(Outcome("removed", "Expired", "RetentionOver",
-                                f"expired DevNamespace removed after {settings.expired_retention}", namespace=ns),
-                        None, expires)
-        else:
-            return Step(None, retention_end, expires)
+        return ExpiryDue("remove" if now >= retention_end else None, retention_end, expires, ns)
     sent = list(status.get("warningsSent") or [])
     p = expiry.plan(expires, sent, now, settings.warn_before_deltas, ref.created)
     if p.expired:
-        return Step(_expire(ctx, body, ref, ns, expires, now), now + settings.expired_retention_delta
-                    if not settings.dry_run else None, expires)
+        return ExpiryDue("expire", now + settings.expired_retention_delta if not settings.dry_run else None,
+                         expires, ns, p)
+    action = "warn" if p.warn else "rearm" if list(p.warnings_sent) != sent else None
+    return ExpiryDue(action, p.next_wake, expires, ns, p)
+
+
+def expiry_step(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Step:
+    """Warn, expire, or remove an expired DevNamespace after its retention; say when to look again."""
+    kube, settings = ctx.kube, ctx.settings
+    due = expiry_due(ctx, body, now)
+    ns, expires, p = due.namespace, due.expires, due.plan
+    if due.action is None:
+        return Step(None, due.next_wake, expires)
+    ref = ref_of(body)
+    status = body.get("status") or {}
+    if due.action == "remove":
+        kube.delete("DevNamespace", ref.name, uid=ref.uid)
+        return Step(Outcome("removed", "Expired", "RetentionOver",
+                            f"expired DevNamespace removed after {settings.expired_retention}", namespace=ns),
+                    None, expires)
+    if due.action == "expire":
+        return Step(_expire(ctx, body, ref, ns, expires, now), due.next_wake, expires)
+    generation = body["metadata"].get("generation")
     conditions = list(status.get("conditions") or [])
-    if p.warn:
+    if due.action == "warn":
         message = (f"namespace {ns} expires at {format_time(expires)} (in less than {p.warn}); extend it with: "
                    f"kubectl patch devnamespace {ref.name} --type merge -p '{{\"spec\":{{\"ttl\":\"<longer>\"}}}}'")
         if kube.get("Namespace", ns) is not None:
@@ -332,12 +358,12 @@ def expiry_step(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Step
                                   "conditions": conditions})
         return Step(Outcome("warned", EXPIRING, "ExpiringSoon", message, namespace=ns), p.next_wake, expires,
                     warning=p.warn)
-    if list(p.warnings_sent) != sent:  # extended: forget warnings that are no longer due, leave Expiring
-        conditions = set_condition(conditions, type=EXPIRING, status="False", reason="Extended",
-                                   message=f"expires at {format_time(expires)}" if expires else "never expires",
-                                   generation=generation, now=now)
-        phase = "Ready" if status.get("phase") == EXPIRING else status.get("phase")
-        write_status(kube, body, {"phase": phase, "warningsSent": list(p.warnings_sent), "conditions": conditions})
+    # rearm: extended, so forget the warnings that are no longer due and leave Expiring
+    conditions = set_condition(conditions, type=EXPIRING, status="False", reason="Extended",
+                               message=f"expires at {format_time(expires)}" if expires else "never expires",
+                               generation=generation, now=now)
+    phase = "Ready" if status.get("phase") == EXPIRING else status.get("phase")
+    write_status(kube, body, {"phase": phase, "warningsSent": list(p.warnings_sent), "conditions": conditions})
     return Step(None, p.next_wake, expires)
 
 
@@ -435,10 +461,11 @@ def desired_now(ctx: Context, body: Mapping[str, Any], now: dt.datetime):
     return desired
 
 
-def repair(ctx: Context, body: Mapping[str, Any], kind: str, name: str, event_type: str | None,
-           actual: Mapping[str, Any] | None, now: dt.datetime) -> Outcome | None:
-    """Restore one managed object after a watch event says it changed or went away. No read when the event's
-    object already matches; never re-creates a namespace or touches one that is not ours."""
+def drifted(ctx: Context, body: Mapping[str, Any], kind: str, name: str, event_type: str | None,
+            actual: Mapping[str, Any] | None, now: dt.datetime) -> dict[str, Any] | None:
+    """The desired object a watch event's ``actual`` has drifted from, or None when it is in order or not
+    devns's to guard. Pure and cheap (the desired state is memoised per DevNamespace version), so it runs for
+    every event; a DELETED event always returns the desired object, ``repair`` then looks at what is there."""
     desired = desired_now(ctx, body, now)
     if desired is None:
         return None
@@ -446,17 +473,31 @@ def repair(ctx: Context, body: Mapping[str, Any], kind: str, name: str, event_ty
         want = desired.namespace if desired.namespace_name == name else None
     else:
         want = next((c for c in desired.children if c["kind"] == kind and c["metadata"]["name"] == name), None)
-    if want is None:
-        return None
-    scope = want["metadata"].get("namespace")
+    if want is None or event_type == "DELETED":
+        return want
+    return want if _needs_repair(ctx, body, want, actual) else None
+
+
+def _needs_repair(ctx: Context, body: Mapping[str, Any], want: dict[str, Any],
+                  current: Mapping[str, Any] | None) -> bool:
+    """``current`` differs from ``want``; a namespace is never re-created, nor touched unless it is ours."""
+    if want["kind"] == "Namespace" and (current is None or not is_ours(current, ref_of(body), ctx.key)
+                                        or current["metadata"].get("deletionTimestamp")):
+        return False
+    return needs_apply(want, current, FIELD_MANAGER)
+
+
+def repair(ctx: Context, body: Mapping[str, Any], want: dict[str, Any], event_type: str | None,
+           now: dt.datetime) -> Outcome | None:
+    """Restore ``want`` (from ``drifted``). A DELETED event may also mean "no longer matches our label selector",
+    so then the object is read first: re-created if gone, restored if changed, left alone if in order."""
+    kind, name, scope = want["kind"], want["metadata"]["name"], want["metadata"].get("namespace")
+    current: Mapping[str, Any] | None = {}
     try:
-        # A DELETED event may also mean "no longer matches our label selector": look at what is really there.
-        current = ctx.kube.get(kind, name, scope) if event_type == "DELETED" else actual
-        if kind == "Namespace" and (current is None or not is_ours(current, ref_of(body), ctx.key)
-                                    or current["metadata"].get("deletionTimestamp")):
-            return None
-        if not needs_apply(want, current, FIELD_MANAGER):
-            return None
+        if event_type == "DELETED":
+            current = ctx.kube.get(kind, name, scope)
+            if not _needs_repair(ctx, body, want, current):
+                return None
         ctx.kube.apply(want)
     except ApiError as exc:
         if exc.status in (403, 404, 409):  # namespace terminating or gone, or a concurrent reconcile won
@@ -464,5 +505,6 @@ def repair(ctx: Context, body: Mapping[str, Any], kind: str, name: str, event_ty
             return None
         raise
     what = "re-created" if current is None else "restored"
+    desired = desired_now(ctx, body, now)
     return Outcome("repaired", "Ready", "DriftRepaired", f"{what} {kind}/{name} to its declared state",
-                   applied=[f"{kind}/{name}"], namespace=desired.namespace_name)
+                   applied=[f"{kind}/{name}"], namespace=desired.namespace_name if desired else scope)
