@@ -1,4 +1,5 @@
-"""Measuring tools: nearest-rank percentiles, watch-based first-seen timers, and the API server's audit log.
+"""Measuring tools: nearest-rank percentiles, watch-based first-seen timers, the API server's audit log, and CPU
+time per process.
 
 Timers stamp events with ``time.monotonic()`` in a background thread that reads one watch stream; the objects
 are plain dicts (no model deserialisation), so a busy stream does not fall behind.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import sys
 import threading
 import time
@@ -22,6 +24,39 @@ from kubernetes.client.exceptions import ApiException
 
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 READ_VERBS = ("get", "list", "watch")
+
+
+# -- CPU ----------------------------------------------------------------------------------------------------------
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time process ``pid`` used so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds per named process between ``start()`` and ``stop()``, summed over any number of intervals.
+    ``pids`` is called at each sample, so a restarted process is followed."""
+
+    def __init__(self, pids: Callable[[], dict[str, int]]):
+        self.pids = pids
+        self.used: Counter = Counter()
+        self._start: dict[str, tuple[int, float]] = {}
+
+    def start(self) -> None:
+        self._start = {name: (pid, cpu_seconds(pid)) for name, pid in self.pids().items()}
+
+    def stop(self) -> None:
+        for name, (pid, before) in self._start.items():
+            self.used[name] += cpu_seconds(pid) - before
+        self._start = {}
+
+    def per(self, count: int) -> dict[str, float]:
+        """Seconds per unit of work (e.g. per DevNamespace)."""
+        return {name: used / max(1, count) for name, used in self.used.items()}
 
 
 # -- statistics ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import tempfile
 import time
 import uuid
@@ -24,7 +25,7 @@ from devns.render import LABEL_DEVNAMESPACE, MANAGED_BY, DevNamespaceRef, render
 from devns.settings import Settings
 
 from .cluster import OPERATOR_USER, BenchEnv
-from .measure import READ_VERBS, AuditLog, Distribution, FirstSeen, Watch, describe_writes, fmt_s
+from .measure import READ_VERBS, AuditLog, CpuMeter, Distribution, FirstSeen, Watch, describe_writes, fmt_s
 from .report import Report
 
 GROUP, VERSION, PLURAL = "devns.io", "v1alpha1", "devnamespaces"
@@ -61,6 +62,21 @@ class Bench:
     @property
     def operator(self):
         return self.env.operator
+
+    def processes(self) -> dict[str, int]:
+        """Every process that shares the machine's CPUs during a measurement, by name."""
+        return {"operator": self.operator.pid, **self.env.cluster.pids, "benchmark client": os.getpid()}
+
+
+@dataclass
+class Throughput:
+    """Developers provisioned per second, and the CPU seconds each took, per process."""
+
+    rate: float
+    cpu: dict[str, float]
+
+    def describe_cpu(self) -> str:
+        return ", ".join(f"{name} {sec * 1000:.1f}" for name, sec in self.cpu.items()) + " ms"
 
 
 # -- helpers ------------------------------------------------------------------------------------------------------
@@ -183,9 +199,10 @@ def baseline_bodies(name: str, settings: Settings) -> list[dict[str, Any]]:
     return objects
 
 
-def baseline(b: Bench, n: int) -> float:
-    """The same objects created directly by a plain concurrent client; returns objects (developers) per second.
-    Its namespaces are left in place (the run ends soon after); the operator does not watch them."""
+def baseline(b: Bench, n: int) -> Throughput:
+    """The same objects created directly by a plain concurrent client; returns developers per second and the CPU
+    each process spent per developer. Its namespaces are left in place (the run ends soon after); the operator
+    does not watch them."""
     settings = Settings()
     names = [f"base-{i:04d}" for i in range(n)]
     bodies = {name: baseline_bodies(name, settings) for name in names}
@@ -194,41 +211,64 @@ def baseline(b: Bench, n: int) -> float:
     def create(name: str) -> None:
         for obj in bodies[name]:
             kube.create(obj)
+    cpu = CpuMeter(b.processes)
+    cpu.start()
     started = time.monotonic()
     errors = in_parallel(b, names, create)
     took = time.monotonic() - started
+    cpu.stop()
     if errors:
         b.report.note(f"baseline: {len(errors)} developers failed, e.g. {next(iter(errors.values()))}")
     rate = (n - len(errors)) / took
     b.report.add("Provisioning", f"baseline: same {len(bodies[names[0]])} objects, plain client, {b.threads} threads",
                  f"{rate:.1f} /s")
+    result = Throughput(rate, cpu.per(n - len(errors)))
+    b.report.add("Provisioning", "baseline: CPU per developer, every process", result.describe_cpu())
     b.log(f"[baseline] {n} namespaces + {len(bodies[names[0]]) - 1} children each in {took:.1f} s: "
-          f"{rate:.1f} /s")
-    return rate
+          f"{rate:.1f} /s; CPU per developer: {result.describe_cpu()}")
+    return result
 
 
-def provisioning(b: Bench, n: int, stops: list[int]) -> float:
+def compare(b: Bench, operator: Throughput, base: Throughput, script_seconds: float) -> None:
+    """The throughput ratios with their targets, and the ceiling the rest of the machine puts on the operator:
+    with every core busy, no operator can provision faster than cores / (CPU per DevNamespace of everything
+    else: API server, etcd, controllers, the client creating DevNamespaces), even one that costs nothing."""
+    r = b.report
+    ratio, script_ratio = operator.rate / base.rate, operator.rate * script_seconds
+    r.add("Provisioning", "operator / baseline throughput", f"{ratio:.2f}x", "≥ 0.8x", ratio >= 0.8)
+    r.add("Provisioning", "operator / kubectl script throughput", f"{script_ratio:.1f}x", "≥ 20x", script_ratio >= 20)
+    cores = os.cpu_count() or 1
+    others = sum(sec for name, sec in operator.cpu.items() if name != "operator")
+    if others > 0:
+        ceiling = cores / others
+        r.add("Provisioning", f"ceiling for a zero-CPU operator: {cores} cores / {others * 1000:.1f} ms of "
+              "control plane + client CPU per DevNamespace", f"{ceiling:.0f} /s = {ceiling / base.rate:.2f}x "
+              f"baseline, {ceiling * script_seconds:.0f}x script")
+    b.log(f"[compare] operator / baseline {ratio:.2f}x, / kubectl script {script_ratio:.1f}x")
+
+
+def provisioning(b: Bench, n: int, stops: list[int]) -> Throughput:
     """N DevNamespaces created concurrently (in stages ending at each memory sample point), create -> Ready timed
-    by one watch. Samples operator RSS at each stop. Returns objects per second."""
+    by one watch. Samples operator RSS at each stop. Returns the rate and the CPU each process spent per object
+    while provisioning (from each stage's first create to its last Ready)."""
     names = [f"bench-{i:04d}" for i in range(n)]
     ready = ready_recorder()
     started: dict[str, float] = {}
     busy = 0.0
     failed: set[str] = set()
-    cpu0 = b.operator.cpu_seconds()
+    cpu = CpuMeter(b.processes)
     mark = b.audit.mark()
-    active_cpu = 0.0
     with Watch(b.api, DN_PATH, [ready]):
         previous = 0
         for stop in stops:
             batch = names[previous:stop]
-            cpu_before = b.operator.cpu_seconds()
+            cpu.start()
             t0 = time.monotonic()
             failed |= create_devnamespaces(b, batch, started)
             missing = ready.wait([x for x in batch if x not in failed], timeout=max(120.0, len(batch) * 1.0))
             done = [ready.times[x] for x in batch if x in ready.times]
             busy += (max(done) if done else time.monotonic()) - t0
-            active_cpu += b.operator.cpu_seconds() - cpu_before
+            cpu.stop()
             if missing:
                 b.report.note(f"provisioning: {len(missing)} DevNamespaces not Ready after the timeout, e.g. "
                               f"{sorted(missing)[:3]}")
@@ -257,15 +297,16 @@ def provisioning(b: Bench, n: int, stops: list[int]) -> float:
     r.add("Provisioning", "create -> Ready p99", fmt_s(dist.p99))
     r.add("Provisioning", "create -> Ready max", fmt_s(dist.max))
     r.add("Provisioning", "operator throughput", f"{rate:.1f} /s")
-    r.add("Provisioning", "operator CPU per DevNamespace", f"{active_cpu / max(1, len(latencies)) * 1000:.0f} ms")
+    result = Throughput(rate, cpu.per(len(latencies)))
+    r.add("Provisioning", "operator CPU per DevNamespace", f"{result.cpu['operator'] * 1000:.0f} ms")
+    r.add("Provisioning", "CPU per DevNamespace, every process", result.describe_cpu())
     r.add("Provisioning", "operator API requests per DevNamespace", per_object)
     writes = AuditLog.by_resource(AuditLog.writes(entries))
     r.note("provisioning: operator writes per DevNamespace: " + ", ".join(
         f"{k} {c / max(1, len(latencies)):.1f}" for k, c in writes.most_common()))
-    total_cpu = b.operator.cpu_seconds() - cpu0
-    b.log(f"[provisioning] {len(latencies)}/{n} Ready: {dist}; {rate:.1f} /s; operator CPU {total_cpu:.1f} s; "
-          f"requests per object: {per_object}")
-    return rate
+    b.log(f"[provisioning] {len(latencies)}/{n} Ready: {dist}; {rate:.1f} /s; CPU per object: "
+          f"{result.describe_cpu()}; requests per object: {per_object}")
+    return result
 
 
 def single(b: Bench, count: int) -> None:
@@ -400,6 +441,35 @@ def idle(b: Bench, seconds: float) -> None:
 
 
 # -- 5. memory ----------------------------------------------------------------------------------------------------
+
+def grow(b: Bench, points: list[int], reserve: int = 4 * 2**30) -> None:
+    """Create more DevNamespaces until each count in ``points`` is present, sampling operator RSS at each; a point
+    is skipped when the machine has less than ``reserve`` bytes available (the control plane grows too)."""
+    for point in points:
+        if available_memory() < reserve:
+            b.report.note(f"memory: N={point} skipped, less than {reserve / 2**30:.0f} GiB available")
+            break
+        names = [f"grow-{i:05d}" for i in range(len(b.present), point)]
+        ready = ready_recorder()
+        t0 = time.monotonic()
+        with Watch(b.api, DN_PATH, [ready]):
+            failed = create_devnamespaces(b, names, {})
+            missing = ready.wait([x for x in names if x not in failed], timeout=max(120.0, len(names) * 1.0))
+        b.present += [x for x in names if x in ready.times]
+        if failed or missing:
+            b.report.note(f"memory: {len(failed | missing)} of {len(names)} DevNamespaces for N={point} did not "
+                          "become Ready; RSS sampled with those present")
+        b.log(f"[grow] {len(names)} more Ready in {time.monotonic() - t0:.1f} s ({len(b.present)} present)")
+        b.audit.wait_quiet(OPERATOR_USER, quiet_for=5.0)
+        memory(b, len(b.present), f"after growing to {point}, 5 s idle")
+
+
+def available_memory() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
 
 def memory(b: Bench, n: int, when: str) -> int:
     rss = b.operator.rss_bytes()
