@@ -297,7 +297,7 @@ class LocalCluster:
             "--endpoint-reconciler-type=none",  # the `kubernetes` Service cannot point at a loopback address
             f"--audit-policy-file={self.state_dir / 'audit-policy.yaml'}",
             f"--audit-log-path={self.audit_log}", "--audit-log-maxsize=200", "--audit-log-maxbackup=1",
-            "--profiling=false",
+            "--profiling=true",
         ]
 
     def _kcm_args(self, pki: Pki, kubeconfig: Path) -> list[str]:
