@@ -215,7 +215,7 @@ INDEXED_METADATA = ("name", "uid", "creationTimestamp", "resourceVersion", "gene
 def devnamespaces_by_uid(body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]:
     """uid -> the latest DevNamespace (identity and spec): desired state for drift checks without reading the
     API. Called for every DevNamespace event, so it copies only what ``reconcile.drifted`` reads."""
-    meta = body["metadata"]
+    meta = dict(body["metadata"])  # one plain copy of the top level: Kopf's views resolve every key lookup
     return {meta["uid"]: {"apiVersion": body["apiVersion"], "kind": body["kind"],
                           "metadata": {k: meta[k] for k in INDEXED_METADATA if k in meta},
                           "spec": copy.deepcopy(dict(body.get("spec") or {}))}}

@@ -90,7 +90,9 @@ class Kube:
         return "/".join(parts)
 
     def request(self, method: str, path: str, *, query: list[tuple[str, str]] | None = None,
-                body: Any = None, content_type: str = "application/json") -> Any:
+                body: Any = None, content_type: str = "application/json", parse: bool = True) -> Any:
+        """One API call. ``parse=False``: the caller needs no response body (parsing the whole object the server
+        returns, managedFields included, is a good part of a write's client-side CPU)."""
         headers = {"Accept": "application/json", "Content-Type": content_type}
         _, url, headers, body, _ = self.api.param_serialize(
             method=method, resource_path=path, query_params=query or [], header_params=headers, body=body,
@@ -109,7 +111,7 @@ class Kube:
             except ValueError:
                 reason, message = resp.reason or "", data.decode(errors="replace")[:500]
             raise ApiError(resp.status, reason, message, method, path)
-        return json.loads(data) if data else None
+        return json.loads(data) if data and parse else None
 
     # -- verbs -----------------------------------------------------------------------------------------------
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
@@ -132,15 +134,15 @@ class Kube:
         return self.request("POST", self.path(obj["kind"], namespace=meta.get("namespace")), body=obj,
                             query=[("fieldManager", FIELD_MANAGER)])
 
-    def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
+    def apply(self, obj: dict[str, Any]) -> None:
         """Server-side apply with devns's field manager; force: devns's fields are devns's."""
         meta = obj["metadata"]
-        return self.request("PATCH", self.path(obj["kind"], meta["name"], meta.get("namespace")), body=obj,
-                            content_type=APPLY, query=[("fieldManager", FIELD_MANAGER), ("force", "true")])
+        self.request("PATCH", self.path(obj["kind"], meta["name"], meta.get("namespace")), body=obj,
+                     content_type=APPLY, query=[("fieldManager", FIELD_MANAGER), ("force", "true")], parse=False)
 
-    def patch_status(self, kind: str, name: str, status: dict[str, Any]) -> dict[str, Any]:
-        return self.request("PATCH", self.path(kind, name, sub="status"), body={"status": status},
-                            content_type=MERGE)
+    def patch_status(self, kind: str, name: str, status: dict[str, Any]) -> None:
+        self.request("PATCH", self.path(kind, name, sub="status"), body={"status": status}, content_type=MERGE,
+                     parse=False)
 
     def delete(self, kind: str, name: str, namespace: str | None = None, *,
                uid: str | None = None) -> bool:
@@ -149,7 +151,7 @@ class Kube:
         if uid:
             body["preconditions"] = {"uid": uid}
         try:
-            self.request("DELETE", self.path(kind, name, namespace), body=body)
+            self.request("DELETE", self.path(kind, name, namespace), body=body, parse=False)
             return True
         except ApiError as exc:
             if exc.status == 404:

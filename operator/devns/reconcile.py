@@ -211,8 +211,9 @@ def _apply(ctx: Context, ref: DevNamespaceRef, desired, first: bool) -> Outcome:
     for kind in CHILD_KINDS:
         wanted = [c for c in desired.children if c["kind"] == kind]
         scope = ns if kind != "ClusterRoleBinding" else None
-        # a namespace created a moment ago holds nothing yet: no need to ask (saves 5 reads per new DevNamespace)
-        present = {} if created and scope else {
+        # A namespace created a moment ago holds nothing yet, and a DevNamespace never reconciled before (no
+        # status) has no cluster-scoped children either: no need to ask (saves 6 reads per new DevNamespace).
+        present = {} if created and (scope or first) else {
             o["metadata"]["name"]: o for o in kube.list(kind, namespace=scope, selector=selector)}
         for child in wanted:
             if needs_apply(child, present.get(child["metadata"]["name"]), FIELD_MANAGER):
