@@ -41,7 +41,8 @@ run: venv ## run the operator in the foreground (local control plane unless KUBE
 	  PATH="$$($(VENV)/bin/localk8s binaries | cut -d' ' -f1):$$PATH"; \
 	  echo "devns: using KUBECONFIG=$$KUBECONFIG"; \
 	  kubectl apply --server-side -f crds/devnamespaces.devns.io.yaml \
-	    -f manifests/base/cluster-view-clusterrole.yaml -f manifests/base/guardrails-policy.yaml && \
+	    -f manifests/base/cluster-view-clusterrole.yaml -f manifests/base/guardrails-policy.yaml \
+	    -f manifests/base/finalizer-policy.yaml && \
 	  echo "devns: in another shell: source $(STATE)/env; kubectl apply -f examples/alice-payments.yaml; kubectl get devnamespaces" && \
 	  exec $(VENV)/bin/devns-operator $(ARGS)
 

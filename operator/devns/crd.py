@@ -1,7 +1,7 @@
 """Generate the DevNamespace CustomResourceDefinition from the pydantic models (``python -m devns.crd``).
 
 pydantic's JSON Schema is turned into a Kubernetes *structural* schema: references inlined, titles and
-``additionalProperties: false`` dropped, ``Optional[X]`` reduced to ``X``, null and empty defaults removed.
+``additionalProperties: false`` (and ``true`` next to ``x-kubernetes-preserve-unknown-fields``) dropped, ``Optional[X]`` reduced to ``X``, null and empty defaults removed.
 A unit test fails when ``crds/`` and this output disagree, so the models stay the single source of truth.
 """
 
@@ -62,8 +62,9 @@ def _structural(node: Any, defs: dict[str, Any]) -> Any:
     for key, value in node.items():
         if key in ("title", "$defs", "propertyNames"):
             continue
-        if key == "additionalProperties" and value is False:
-            continue
+        if key == "additionalProperties" and (value is False or (value is True and
+                                                                  node.get("x-kubernetes-preserve-unknown-fields"))):
+            continue  # closed objects are the default; open ones say so with preserve-unknown-fields
         if key == "default" and value in (None, {}, []):
             continue
         if key == "properties":

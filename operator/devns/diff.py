@@ -2,7 +2,11 @@
 
 An apply is needed when (1) some desired field is missing or different in the actual object, or (2) devns's field
 manager owns a field (per ``metadata.managedFields``) that is no longer desired: applying then removes it. When
-neither holds, reconcile writes nothing. Quantities compare by value (``1000m`` == ``1``) because the API server
+neither holds, reconcile writes nothing.
+
+Objects devns creates in a brand-new namespace are POSTed (one request, cheaper for the API server than an apply),
+so their fields sit under an ``Update`` entry of devns's manager; ``upgraded_managed_fields`` turns that entry into
+an ``Apply`` one before the first apply, as client-go's csaupgrade does for kubectl, so applies can remove fields. Quantities compare by value (``1000m`` == ``1``) because the API server
 rewrites them into canonical form.
 """
 
@@ -53,11 +57,40 @@ def paths(obj: Any, prefix: Path = ()) -> Iterator[Path]:
         yield prefix
 
 
+def _ours(entry: dict[str, Any], manager: str, operation: str | None = None) -> bool:
+    """A managedFields entry of ``manager`` on the object itself (not a subresource such as status)."""
+    return (entry.get("manager") == manager and not entry.get("subresource")
+            and entry.get("operation") in ((operation,) if operation else ("Apply", "Update")))
+
+
 def owned_paths(actual: dict[str, Any], manager: str) -> Iterator[Path]:
-    """Field paths ``manager`` owns through server-side apply, from managedFields (FieldsV1)."""
+    """Field paths ``manager`` owns (applied, or set when it created the object), from managedFields (FieldsV1)."""
     for entry in actual.get("metadata", {}).get("managedFields") or []:
-        if entry.get("manager") == manager and entry.get("operation") == "Apply":
+        if _ours(entry, manager):
             yield from _fields_v1(entry.get("fieldsV1") or {}, ())
+
+
+def _merge_fields(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The union of two FieldsV1 trees."""
+    out = dict(a)
+    for key, value in b.items():
+        out[key] = _merge_fields(out[key], value) if isinstance(out.get(key), dict) and value else out.get(key, value)
+    return out
+
+
+def upgraded_managed_fields(actual: dict[str, Any], manager: str) -> list[dict[str, Any]] | None:
+    """``actual``'s managedFields with ``manager``'s Update entry folded into its Apply entry (made one if there
+    is none), so that a server-side apply by ``manager`` owns, and can remove, what it created with POST.
+    None when there is no such Update entry (nothing to upgrade)."""
+    entries = actual.get("metadata", {}).get("managedFields") or []
+    update = next((e for e in entries if _ours(e, manager, "Update")), None)
+    if update is None:
+        return None
+    apply = next((e for e in entries if _ours(e, manager, "Apply")), None)
+    if apply is None:
+        return [{**e, "operation": "Apply"} if e is update else e for e in entries]
+    merged = {**apply, "fieldsV1": _merge_fields(apply.get("fieldsV1") or {}, update.get("fieldsV1") or {})}
+    return [merged if e is apply else e for e in entries if e is not update]
 
 
 def _fields_v1(node: dict[str, Any], prefix: Path) -> Iterator[Path]:

@@ -32,6 +32,7 @@ from .reconcile import Context, Outcome
 from .render import MANAGED_BY, MANAGER
 
 RESOURCE = (GROUP, VERSION, PLURAL)
+FINALIZER = "devns.io/finalizer"
 log = logging.getLogger("devns")
 
 
@@ -49,11 +50,13 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: lo
     """Tune Kopf from our settings (watch selectors, timeouts, storage prefixes) and start /metrics."""
     ctx: Context = memo.ctx
     config = ctx.settings
-    # Kopf's bookkeeping lives in annotations with our prefix; the status belongs to devns alone.
-    settings.persistence.finalizer = "devns.io/finalizer"
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="kopf.devns.io")
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix="kopf.devns.io", key="last-handled-configuration")
+    # Kopf's bookkeeping (the last handled spec, retry progress) lives in status.kopf: the handlers' own status
+    # goes into the same patch, so a reconcile costs one status write, not a status and an annotations write.
+    # The finalizer is added at creation by the devns-finalizer MutatingAdmissionPolicy where it is installed
+    # (one write less per new DevNamespace); Kopf adds it itself where it is not.
+    settings.persistence.finalizer = FINALIZER
+    settings.persistence.progress_storage = kopf.StatusProgressStorage()
+    settings.persistence.diffbase_storage = kopf.StatusDiffBaseStorage()
     # Sync handlers run in this pool: one thread per concurrently reconciled object. Kopf's per-object queue
     # workers stay unlimited: a limit there is shared by every watched resource, and workers of child objects
     # waiting for the DevNamespace index to fill could take every slot the index itself needs (a deadlock seen
@@ -111,7 +114,10 @@ def _record(body: Any, outcome: Outcome, took: float, logger: logging.Logger, ac
         logger.info(line)
 
 
-def _finish(body: Any, outcome: Outcome, started: float, logger: logging.Logger, action: str) -> None:
+def _finish(body: Any, patch: kopf.Patch, outcome: Outcome, started: float, logger: logging.Logger,
+            action: str) -> None:
+    if outcome.status:
+        patch.status.update(outcome.status)  # written by Kopf after the handler, with its bookkeeping
     _record(body, outcome, time.monotonic() - started, logger, action)
     if outcome.result == "failed":
         raise kopf.PermanentError(outcome.message)
@@ -129,20 +135,21 @@ def _wake(memo: kopf.Memo, uid: str) -> None:
 @kopf.on.resume(*RESOURCE)
 @kopf.on.create(*RESOURCE)
 @kopf.on.update(*RESOURCE)
-def provision(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, reason: str, **_: Any) -> None:
+def provision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger, reason: str,
+              **_: Any) -> None:
     """Create or update the namespace and its guardrails (also on operator start, for every object)."""
     started = time.monotonic()
     outcome = reconcile.reconcile(memo.ctx, body, utcnow())
     _wake(memo, body["metadata"]["uid"])
-    _finish(body, outcome, started, logger, str(reason))
+    _finish(body, patch, outcome, started, logger, str(reason))
 
 
 @kopf.on.delete(*RESOURCE)
-def deprovision(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
+def deprovision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
     """Delete the namespace devns created, and hold the finalizer until it is really gone."""
     started = time.monotonic()
     outcome = reconcile.finalize(memo.ctx, body, utcnow())
-    _finish(body, outcome, started, logger, "delete")
+    _finish(body, patch, outcome, started, logger, "delete")
 
 
 @kopf.daemon(*RESOURCE, cancellation_timeout=10.0)
@@ -249,7 +256,8 @@ async def guard(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, logger:
     want = reconcile.drifted(memo.ctx, owner, param, body["metadata"]["name"], event["type"], body, utcnow())
     if want is None:
         return
-    outcome = await asyncio.to_thread(reconcile.repair, memo.ctx, owner, want, event["type"], utcnow())
+    actual = None if event["type"] == "DELETED" else snapshot(body)
+    outcome = await asyncio.to_thread(reconcile.repair, memo.ctx, owner, want, event["type"], actual, utcnow())
     if outcome is not None:
         metrics.DRIFT_REPAIRS.labels(param).inc()
         kopf.event(owner, type="Warning", reason="DriftRepaired", message=outcome.message)

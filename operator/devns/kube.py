@@ -15,6 +15,7 @@ import kubernetes
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from .diff import upgraded_managed_fields
 from .models import GROUP, PLURAL, VERSION
 
 FIELD_MANAGER = "devns"
@@ -129,16 +130,26 @@ class Kube:
             query.append(("fieldSelector", fields))
         return self.request("GET", self.path(kind, namespace=namespace), query=query)["items"]
 
-    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+    def create(self, obj: dict[str, Any], *, parse: bool = True) -> dict[str, Any] | None:
+        """POST with devns's field manager; fails with 409 if the object exists. ``parse=False``: return None."""
         meta = obj["metadata"]
         return self.request("POST", self.path(obj["kind"], namespace=meta.get("namespace")), body=obj,
-                            query=[("fieldManager", FIELD_MANAGER)])
+                            query=[("fieldManager", FIELD_MANAGER)], parse=parse)
 
-    def apply(self, obj: dict[str, Any]) -> None:
-        """Server-side apply with devns's field manager; force: devns's fields are devns's."""
+    def apply(self, obj: dict[str, Any], live: dict[str, Any] | None = None) -> None:
+        """Server-side apply with devns's field manager; force: devns's fields are devns's.
+
+        ``live``: the object as last read. If devns created it with POST, its fields are first handed from the
+        Update entry to an Apply entry (one patch, conditional on ``live``'s resourceVersion), so this apply can
+        also remove fields devns no longer wants."""
         meta = obj["metadata"]
-        self.request("PATCH", self.path(obj["kind"], meta["name"], meta.get("namespace")), body=obj,
-                     content_type=APPLY, query=[("fieldManager", FIELD_MANAGER), ("force", "true")], parse=False)
+        path = self.path(obj["kind"], meta["name"], meta.get("namespace"))
+        upgraded = upgraded_managed_fields(live, FIELD_MANAGER) if live else None
+        if upgraded is not None:
+            self.request("PATCH", path, content_type=MERGE, parse=False, body={"metadata": {
+                "resourceVersion": live["metadata"]["resourceVersion"], "managedFields": upgraded}})
+        self.request("PATCH", path, body=obj, content_type=APPLY,
+                     query=[("fieldManager", FIELD_MANAGER), ("force", "true")], parse=False)
 
     def patch_status(self, kind: str, name: str, status: dict[str, Any]) -> None:
         self.request("PATCH", self.path(kind, name, sub="status"), body={"status": status}, content_type=MERGE,

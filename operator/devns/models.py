@@ -211,6 +211,9 @@ class DevNamespaceStatus(_Model):
                                                            "x-kubernetes-list-map-keys": ["type"]})
     warnings_sent: list[str] = Field(default_factory=list, alias="warningsSent",
                                      description="Expiry warning lead times already announced (e.g. 24h, 1h).")
+    kopf: dict[str, Any] | None = Field(
+        None, description="The operator framework's bookkeeping (the last handled spec, retry progress); "
+                          "not for users.", json_schema_extra={"x-kubernetes-preserve-unknown-fields": True})
 
 
 def explain_validation_error(exc: Exception) -> str:

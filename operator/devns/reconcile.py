@@ -5,8 +5,13 @@ the clock; each function returns an ``Outcome`` saying what happened, which the 
 metrics and retries. Nothing here writes when nothing differs: children and status are compared first.
 
 Safety: a namespace is devns's only if its ``devns.io/created-by`` annotation names this DevNamespace's UID.
-A namespace devns did not create is never modified or deleted; a new namespace is created with POST (which fails
-if someone else's namespace appeared meanwhile) before it is server-side applied.
+A namespace devns did not create is never modified or deleted; a new namespace is created with POST, which fails
+if someone else's namespace appeared meanwhile.
+
+Requests: a new DevNamespace costs one POST per object (the namespace, then its children: nothing to read in a
+namespace created a moment ago) and one status patch. Later changes are server-side applies of what differs.
+The status of a reconcile is not written here: it is returned in ``Outcome.status`` and the Kopf handler adds it
+to the patch Kopf writes anyway (with its own bookkeeping, in the same request).
 """
 
 from __future__ import annotations
@@ -96,7 +101,12 @@ class Outcome:
     namespace: str | None = None
     expires_at: dt.datetime | None = None
     retry_after: float | None = None
-    status_changed: bool = False  # the status was written: a new state worth announcing
+    status: dict[str, Any] | None = None  # the status keys to patch (None: the status is already right)
+
+    @property
+    def status_changed(self) -> bool:
+        """The status changes: a new state worth announcing."""
+        return bool(self.status)
 
 
 def ref_of(body: Mapping[str, Any]) -> DevNamespaceRef:
@@ -129,7 +139,7 @@ def write_status(kube: Kube, body: Mapping[str, Any], desired: dict[str, Any]) -
 
 
 def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome:
-    """Create or update the namespace and its children for ``body``, and record the result in its status.
+    """Create or update the namespace and its children for ``body``; ``Outcome.status`` is the status to record.
 
     An expired DevNamespace is left to the expiry timer: its namespace is not re-created.
     """
@@ -151,7 +161,7 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
             return Outcome("skipped", status.get("phase") or "Expired", "Expired",
                            f"expired at {format_time(expires_at)}", namespace=ns, expires_at=expires_at)
         desired = render(ref, spec, settings, expires_at, gc.proof_for(ctx.key, ns, ref.uid))
-        outcome = _apply(ctx, ref, desired, first=not status)
+        outcome = _apply(ctx, ref, desired, first=not status.get("phase"))
         outcome.expires_at = expires_at
     except SpecProblem as problem:
         outcome = Outcome("failed", "Failed", problem.reason, str(problem), namespace=ns)
@@ -171,7 +181,7 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
     desired_status = ready_status(status, phase=phase, ready=outcome.phase == "Ready", reason=outcome.reason,
                                   message=outcome.message, generation=generation, namespace=outcome.namespace,
                                   expires_at=keep_expiry, now=now)
-    outcome.status_changed = write_status(kube, body, desired_status)
+    outcome.status = status_patch(status, desired_status)
     return outcome
 
 
@@ -183,12 +193,8 @@ def _apply(ctx: Context, ref: DevNamespaceRef, desired, first: bool) -> Outcome:
     actual = None if first else kube.get("Namespace", ns)
     created = False
     if actual is None:
-        identity = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
-            "name": ns, "labels": {MANAGED_BY: MANAGER, LABEL_DEVNAMESPACE: ref.name},
-            "annotations": {ANN_CREATED_BY: ref.created_by, ANN_PROOF: gc.proof_for(ctx.key, ns, ref.uid)},
-            "ownerReferences": [ref.owner_reference()]}}
         try:
-            actual = kube.create(identity)
+            kube.create(desired.namespace, parse=False)
             created = True
         except ApiError as exc:
             if exc.status != 409:
@@ -202,22 +208,27 @@ def _apply(ctx: Context, ref: DevNamespaceRef, desired, first: bool) -> Outcome:
     if actual is not None and actual.get("metadata", {}).get("deletionTimestamp"):
         raise Retry(f"namespace {ns!r} is still terminating; waiting for it to be gone", delay=2.0)
 
-    applied: list[str] = []
+    applied: list[str] = [f"Namespace/{ns}"] if created else []
     removed: list[str] = []
-    if needs_apply(desired.namespace, actual, FIELD_MANAGER):
-        kube.apply(desired.namespace)
+    if not created and needs_apply(desired.namespace, actual, FIELD_MANAGER):
+        kube.apply(desired.namespace, actual)
         applied.append(f"Namespace/{ns}")
     selector = f"{LABEL_DEVNAMESPACE}={ref.name},{MANAGED_BY}={MANAGER}"
     for kind in CHILD_KINDS:
         wanted = [c for c in desired.children if c["kind"] == kind]
         scope = ns if kind != "ClusterRoleBinding" else None
-        # A namespace created a moment ago holds nothing yet, and a DevNamespace never reconciled before (no
-        # status) has no cluster-scoped children either: no need to ask (saves 6 reads per new DevNamespace).
-        present = {} if created and (scope or first) else {
-            o["metadata"]["name"]: o for o in kube.list(kind, namespace=scope, selector=selector)}
+        if created and (scope or first):
+            # A namespace created a moment ago holds nothing yet, and a DevNamespace never reconciled before (no
+            # status) has no cluster-scoped children either: create them, nothing to read first.
+            for child in wanted:
+                _create(kube, child)
+                applied.append(_describe(child))
+            continue
+        present = {o["metadata"]["name"]: o for o in kube.list(kind, namespace=scope, selector=selector)}
         for child in wanted:
-            if needs_apply(child, present.get(child["metadata"]["name"]), FIELD_MANAGER):
-                kube.apply(child)
+            current = present.get(child["metadata"]["name"])
+            if needs_apply(child, current, FIELD_MANAGER):
+                kube.apply(child, current)
                 applied.append(_describe(child))
         names = {c["metadata"]["name"] for c in wanted}
         for name, obj in present.items():
@@ -230,12 +241,23 @@ def _apply(ctx: Context, ref: DevNamespaceRef, desired, first: bool) -> Outcome:
                    namespace=ns)
 
 
+def _create(kube: Kube, obj: dict[str, Any]) -> None:
+    """POST ``obj``; if it exists after all (a ClusterRoleBinding left by an interrupted first attempt), apply."""
+    try:
+        kube.create(obj, parse=False)
+    except ApiError as exc:
+        if exc.status != 409:
+            raise
+        kube.apply(obj)
+
+
 def _owned_by(obj: Mapping[str, Any], ref: DevNamespaceRef) -> bool:
     return any(o.get("uid") == ref.uid for o in obj.get("metadata", {}).get("ownerReferences") or [])
 
 
 def finalize(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome:
-    """On deletion: delete the namespace (only if ours) and wait until it is gone; report it if it is stuck."""
+    """On deletion: delete the namespace (only if ours) and wait until it is gone; report it if it is stuck.
+    Like ``reconcile``, it returns the status to record in ``Outcome.status``."""
     kube, settings = ctx.kube, ctx.settings
     ref = ref_of(body)
     status = body.get("status") or {}
@@ -263,9 +285,9 @@ def finalize(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome
     desired = ready_status(status, phase="Terminating", ready=False, reason=reason, message=message,
                            generation=body["metadata"].get("generation"), namespace=ns,
                            expires_at=status.get("expiresAt"), now=now)
-    write_status(kube, body, desired)
-    # each Kopf retry writes its progress annotation: poll every 5 s, not faster
-    return Outcome("deleting", "Terminating", reason, message, namespace=ns, retry_after=5.0)
+    # each Kopf retry writes its progress: poll every 5 s, not faster
+    return Outcome("deleting", "Terminating", reason, message, namespace=ns, retry_after=5.0,
+                   status=status_patch(status, desired))
 
 
 # -- expiry -------------------------------------------------------------------------------------------------------
@@ -489,17 +511,18 @@ def _needs_repair(ctx: Context, body: Mapping[str, Any], want: dict[str, Any],
 
 
 def repair(ctx: Context, body: Mapping[str, Any], want: dict[str, Any], event_type: str | None,
-           now: dt.datetime) -> Outcome | None:
-    """Restore ``want`` (from ``drifted``). A DELETED event may also mean "no longer matches our label selector",
-    so then the object is read first: re-created if gone, restored if changed, left alone if in order."""
+           actual: dict[str, Any] | None, now: dt.datetime) -> Outcome | None:
+    """Restore ``want`` (from ``drifted``) over ``actual`` (the object the event carried). A DELETED event may also
+    mean "no longer matches our label selector", so then the object is read first: re-created if gone, restored
+    if changed, left alone if in order."""
     kind, name, scope = want["kind"], want["metadata"]["name"], want["metadata"].get("namespace")
-    current: Mapping[str, Any] | None = {}
+    current = actual
     try:
         if event_type == "DELETED":
             current = ctx.kube.get(kind, name, scope)
             if not _needs_repair(ctx, body, want, current):
                 return None
-        ctx.kube.apply(want)
+        ctx.kube.apply(want, current)
     except ApiError as exc:
         if exc.status in (403, 404, 409):  # namespace terminating or gone, or a concurrent reconcile won
             log.info(f"repair of {kind}/{name} skipped: {exc}")

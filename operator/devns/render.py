@@ -30,6 +30,8 @@ ANN_EXPIRES_AT = "devns.io/expires-at"
 ANN_CREATED_BY = "devns.io/created-by"
 ANN_PROOF = "devns.io/proof"
 PSS_MODES = ("enforce", "audit", "warn")
+#: Set by the API server on every namespace (and used by network policies to select namespaces by name).
+LABEL_NAMESPACE_NAME = "kubernetes.io/metadata.name"
 
 #: Child kinds in apply order: guardrails first, access last, so owners never get a namespace without them.
 CHILD_KINDS = ("NetworkPolicy", "ResourceQuota", "LimitRange", "ClusterRoleBinding", "RoleBinding")
@@ -155,13 +157,13 @@ def network_policies(ns: str, spec: DevNamespaceSpec, settings: Settings, ref: D
         policies.append(_netpol("devns-allow-dns", ns, ref, {
             "podSelector": {}, "policyTypes": ["Egress"],
             "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
-                "kubernetes.io/metadata.name": settings.dns_namespace}}}],
+                LABEL_NAMESPACE_NAME: settings.dns_namespace}}}],
                 "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}))
     if net.allow_from_namespaces:
         policies.append(_netpol("devns-allow-from-namespaces", ns, ref, {
             "podSelector": {}, "policyTypes": ["Ingress"],
             "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [{
-                "key": "kubernetes.io/metadata.name", "operator": "In",
+                "key": LABEL_NAMESPACE_NAME, "operator": "In",
                 "values": sorted(set(net.allow_from_namespaces))}]}}]}]}))
     return policies
 
@@ -180,6 +182,9 @@ def render(ref: DevNamespaceRef, spec: DevNamespaceSpec, settings: Settings,
               LABEL_OWNER: sanitize_label_value(owner_text(spec.owners[0]).split(":", 1)[1].replace("/", "."))}
     if spec.team:
         labels[LABEL_TEAM] = spec.team
+    # Declared although the API server sets it anyway: the namespace is created with POST, which makes devns the
+    # owner of every label present at creation, this one included; declaring it keeps "owned but not wanted" empty.
+    labels[LABEL_NAMESPACE_NAME] = ns
     for mode in PSS_MODES:
         labels[f"pod-security.kubernetes.io/{mode}"] = spec.pod_security
         labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"

@@ -14,7 +14,7 @@ import pytest
 
 from localk8s.binaries import find_binaries
 from localk8s.cluster import LocalCluster
-from support import DevNamespaces, OperatorProcess, client, kubectl
+from support import DevNamespaces, OperatorProcess, born_with_finalizer, client, kubectl, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -60,12 +60,17 @@ OPERATOR_ENV = {
 
 @pytest.fixture(scope="session")
 def installed(cluster, binaries, kubeconfig):
-    """The CRDs, the cluster-view ClusterRole and the guardrail policy, applied as a platform admin would."""
+    """The CRDs, the cluster-view ClusterRole and the admission policies, applied as a platform admin would."""
     kubectl(binaries, kubeconfig, "apply", "--server-side", "-f", str(ROOT / "crds/devnamespaces.devns.io.yaml"),
             "-f", str(ROOT / "manifests/base/cluster-view-clusterrole.yaml"),
             "-f", str(ROOT / "manifests/base/guardrails-policy.yaml"),
+            "-f", str(ROOT / "manifests/base/finalizer-policy.yaml"),
             "-f", str(ROOT / "manifests/base/kopf-peering-crd.yaml"))
     kubectl(binaries, kubeconfig, "wait", "--for=condition=Established", "crd/devnamespaces.devns.io")
+    # Established is not yet served, and policies load in the background: wait until a create would work as
+    # installed (a server-side dry run, nothing stays).
+    wait_for(lambda: born_with_finalizer(DevNamespaces(client(kubeconfig))), what="DevNamespaces served, "
+             "the finalizer policy in effect")
     return True
 
 

@@ -211,6 +211,15 @@ class DevNamespaces:
                         timeout=timeout, what=f"{reason} event on {name}")
 
 
+def born_with_finalizer(dns: DevNamespaces) -> bool:
+    """Whether a DevNamespace created now gets devns's finalizer at admission (manifests/base/finalizer-policy.yaml),
+    asked with a server-side dry run: nothing is created."""
+    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DevNamespace", "metadata": {"name": unique("probe")},
+            "spec": {"owners": [{"kind": "User", "name": "probe@example.com"}]}}
+    created = dns.custom.create_cluster_custom_object(GROUP, VERSION, PLURAL, body, dry_run="All")
+    return "devns.io/finalizer" in (created["metadata"].get("finalizers") or [])
+
+
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 
 

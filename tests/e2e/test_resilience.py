@@ -8,14 +8,18 @@ import concurrent.futures
 import random
 import threading
 import time
+from collections import Counter
+from pathlib import Path
 
 import kubernetes
 import pytest
 
-from support import AuditLog, client, error_of, gone, status_of, unique, wait_for
+from support import (AuditLog, born_with_finalizer, client, error_of, gone, kubectl, status_of, unique,
+                     wait_for)
 
 pytestmark = pytest.mark.usefixtures("operator")
 OPERATOR_USER = "devns-operator"
+FINALIZER_POLICY = Path(__file__).resolve().parents[2] / "manifests/base/finalizer-policy.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +130,38 @@ def test_namespace_labels_are_protected_from_non_admins(dns, api, kubeconfig):
     assert status_of(lambda: gina.patch_namespace(name, {"metadata": {"labels": {"cost-center": "42"}}})) == 200
 
 
-# -- cost: zero writes when idle and on restart ------------------------------------------------------------------
+# -- cost: one write per object, zero writes when idle and on restart ---------------------------------------------
+
+def test_a_new_devnamespace_costs_one_write_per_object(dns, cluster):
+    """The namespace and its children are POSTed once each, and the outcome is one status write (Kopf's bookkeeping
+    in it); the finalizer came with the create (finalizer-policy.yaml), so the DevNamespace itself is not patched."""
+    audit = AuditLog(cluster.audit_log)
+    mark = audit.mark()
+    name = unique("cost")
+    assert dns.create(name)["metadata"]["finalizers"] == ["devns.io/finalizer"]
+    dns.wait_phase(name, "Ready")
+    assert len(dns.wait_event(name, "Provisioned")) == 1
+    writes = Counter(f"{verb} {resource}{'/' + sub if sub else ''}"
+                     for verb, resource, sub, _ in audit.writes(mark, OPERATOR_USER, touching={name}))
+    assert writes == {"create namespaces": 1, "create networkpolicies": 3, "create resourcequotas": 1,
+                      "create limitranges": 1, "create rolebindings": 1, "patch devnamespaces/status": 1}
+
+
+def test_without_the_finalizer_policy_the_operator_adds_the_finalizer(dns, binaries, kubeconfig):
+    kubectl(binaries, kubeconfig, "delete", "mutatingadmissionpolicybinding", "devns-finalizer")
+    try:
+        wait_for(lambda: not born_with_finalizer(dns), what="the finalizer policy no longer applied")
+        name = unique("nopolicy")
+        assert not dns.create(name)["metadata"].get("finalizers")
+        dns.wait_phase(name, "Ready")
+        assert dns.get(name)["metadata"]["finalizers"] == ["devns.io/finalizer"]
+        dns.delete(name)
+        wait_for(lambda: gone(lambda: dns.core.read_namespace(name)), what="namespace deleted")
+        wait_for(lambda: gone(lambda: dns.get(name)), what="DevNamespace released by its finalizer")
+    finally:
+        kubectl(binaries, kubeconfig, "apply", "--server-side", "-f", str(FINALIZER_POLICY))
+        wait_for(lambda: born_with_finalizer(dns), what="the finalizer policy applied again")
+
 
 def test_idle_and_restart_make_zero_writes(dns, operator, cluster):
     names = [unique("idle") for _ in range(5)]
@@ -134,8 +169,8 @@ def test_idle_and_restart_make_zero_writes(dns, operator, cluster):
         dns.create(name, ttl="1h", clusterView=True)
     for name in names:
         dns.wait_phase(name, "Ready")
-        # Kopf records the handled spec after the handler returns, and posts Events in the background
-        wait_for(lambda: "kopf.devns.io/last-handled-configuration" in dns.get(name)["metadata"]["annotations"],
+        # Kopf records the handled spec in the status write after the handler, and posts Events in the background
+        wait_for(lambda: "last-handled-configuration" in (dns.get(name)["status"].get("kopf") or {}),
                  what="Kopf's bookkeeping written")
         dns.wait_event(name, "Provisioned")
     audit = AuditLog(cluster.audit_log)

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from devns.diff import covers, needs_apply, owned_paths, paths
+from devns.diff import covers, needs_apply, owned_paths, paths, upgraded_managed_fields
 
 MANAGER = "devns"
 OWNER_REF = {"apiVersion": "devns.io/v1alpha1", "kind": "DevNamespace", "name": "alice", "uid": "u1",
@@ -203,9 +203,40 @@ def test_other_managers_extra_fields_ignored():
     assert needs_apply(quota(), actual, MANAGER) is False
 
 
-def test_devns_update_operations_do_not_count_as_ownership():
+def test_fields_devns_created_with_post_count_as_ownership():
     entry = apply_entry({"f:metadata": {"f:labels": {"f:old": {}}}}, operation="Update")
+    assert needs_apply(quota(), served(quota(), [entry]), MANAGER) is True
+    assert needs_apply(quota(), served(quota(), [apply_entry(QUOTA_FIELDS, operation="Update")]), MANAGER) is False
+
+
+def test_devns_status_writes_do_not_count_as_ownership():
+    entry = {**apply_entry({"f:status": {"f:phase": {}}}, operation="Update"), "subresource": "status"}
     assert needs_apply(quota(), served(quota(), [entry]), MANAGER) is False
+
+
+# -- upgrading what devns created with POST --------------------------------------------------------------------------
+
+def test_upgrade_turns_the_update_entry_into_apply():
+    other = apply_entry({"f:status": {"f:used": {}}}, manager="kube-controller-manager", operation="Update")
+    created = apply_entry(QUOTA_FIELDS, operation="Update")
+    upgraded = upgraded_managed_fields(served(quota(), [other, created]), MANAGER)
+    assert upgraded == [other, {**created, "operation": "Apply"}]
+
+
+def test_upgrade_folds_update_fields_into_an_existing_apply_entry():
+    applied = apply_entry({"f:spec": {"f:hard": {".": {}, "f:pods": {}}}})
+    created = apply_entry({"f:metadata": {"f:labels": {"f:old": {}}}, "f:spec": {"f:hard": {"f:services": {}}}},
+                          operation="Update")
+    (merged,) = upgraded_managed_fields(served(quota(), [applied, created]), MANAGER)
+    assert merged["operation"] == "Apply"
+    assert merged["fieldsV1"] == {"f:spec": {"f:hard": {".": {}, "f:pods": {}, "f:services": {}}},
+                                  "f:metadata": {"f:labels": {"f:old": {}}}}
+
+
+def test_no_upgrade_without_an_update_entry_of_ours():
+    status = {**apply_entry({"f:status": {}}, operation="Update"), "subresource": "status"}
+    assert upgraded_managed_fields(served(quota(), [apply_entry(QUOTA_FIELDS), status]), MANAGER) is None
+    assert upgraded_managed_fields(served(quota()), MANAGER) is None
 
 
 def test_owned_list_items_map_to_the_list():

@@ -63,6 +63,12 @@ def test_namespace_managed_labels():
     assert labels["devns.io/team"] == "payments"
 
 
+@pytest.mark.parametrize("fields, name", [({}, "alice-payments"), ({"namespace": "alice-sandbox"}, "alice-sandbox")])
+def test_namespace_declares_the_name_label_the_api_server_sets(fields, name):
+    # created with POST, devns owns every label present at creation: this one is declared so it stays wanted
+    assert rendered(**fields).namespace["metadata"]["labels"]["kubernetes.io/metadata.name"] == name
+
+
 def test_no_team_label_without_team():
     d = rendered()
     assert "devns.io/team" not in d.namespace["metadata"]["labels"]
