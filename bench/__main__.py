@@ -19,8 +19,9 @@ from pathlib import Path
 from .cluster import ROOT, BenchEnv
 from .report import Report, code_version, markdown
 
-FULL = dict(n=500, expiry_n=100, drift_k=50, idle_seconds=300.0, script_n=10, single_n=30, expiry_lead=25.0)
-QUICK = dict(n=20, expiry_n=10, drift_k=5, idle_seconds=20.0, script_n=3, single_n=10, expiry_lead=5.0)
+FULL = dict(n=500, expiry_n=100, drift_k=50, idle_seconds=300.0, script_n=10, single_n=30, expiry_lead=25.0,
+            settle=5.0)
+QUICK = dict(n=20, expiry_n=10, drift_k=5, idle_seconds=10.0, script_n=3, single_n=10, expiry_lead=3.0, settle=2.0)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -36,6 +37,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--single-n", type=int, help=f"sequential single creates ({FULL['single_n']})")
     p.add_argument("--expiry-lead", type=float,
                    help=f"seconds from patching expiresAt to the expiry moment ({FULL['expiry_lead']:g})")
+    p.add_argument("--settle", type=float,
+                   help=f"seconds without operator writes before each memory sample ({FULL['settle']:g})")
     p.add_argument("--memory-ns", default="0,500,1000,5000",
                    help="object counts at which operator RSS is sampled (N itself always); provisioning runs in "
                         "stages ending at each one <= N, the larger ones are reached at the end of the run "
@@ -73,11 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     log = lambda line: print(f"{time.monotonic() - t0:6.1f}s {line}", flush=True)  # noqa: E731
     try:
         with BenchEnv(operator_env=operator_env, keep_state=args.keep_state, log=log) as env:
-            b = s.Bench(env=env, report=report, threads=args.threads, log=log)
+            b = s.Bench(env=env, report=report, threads=args.threads, settle=args.settle, log=log)
             metrics_port = env.operator.metrics_port
             per_developer = s.kubectl_script(b, args.script_n)
-            b.audit.wait_quiet(s.OPERATOR_USER, quiet_for=5.0)
-            s.memory(b, 0, "after start, 5 s idle")
+            b.audit.wait_quiet(s.OPERATOR_USER, quiet_for=args.settle)
+            s.memory(b, 0, "after start")
             provisioned = s.provisioning(b, args.n, args.stops)
             # Right after the burst (informational, with a long timeout to see the real delay), then settled.
             s.drift(b, b.present[:args.drift_k], when="right after provisioning", timeout=120.0, judged=False)
@@ -88,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             # so the restart resumes N + single_n.
             s.single(b, args.single_n)
             s.restart(b)
-            # Last, so its namespaces need no clean-up; the operator does not see them (other labels) and idles.
-            s.compare(b, provisioned, s.baseline(b, args.n), per_developer)
+            # Their namespaces stay (the run ends soon); the operator does not see them (other labels).
+            base = s.baseline(b, args.n)
+            least = s.floor(b, args.n)
+            s.compare(b, provisioned, base, least, per_developer)
             s.grow(b, args.beyond)
     except KeyboardInterrupt:
         print("\ninterrupted; control plane and operator stopped", file=sys.stderr)
@@ -109,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         "Objects": f"N={args.n} (provisioning, idle; restart: N + single creates), expiry {args.expiry_n} (lead "
                    f"{args.expiry_lead:g} s), drift {args.drift_k}, single creates {args.single_n}, kubectl "
                    f"script {args.script_n}",
-        "Idle window": f"{args.idle_seconds:g} s",
+        "Idle window": f"{args.idle_seconds:g} s; memory sampled after {args.settle:g} s without operator writes",
         "Client": f"{args.threads} threads, official kubernetes client, admin kubeconfig",
         "Memory samples at": ", ".join(str(x) for x in [0, *args.stops, *args.beyond]),
     }
