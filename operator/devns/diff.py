@@ -22,6 +22,7 @@ QUANTITY_MAPS = frozenset({"hard", "default", "defaultRequest", "max", "min", "m
 KEYED_LISTS = frozenset({"ownerReferences"})
 
 Path = tuple[str, ...]
+_MISSING = object()
 
 
 def covers(actual: Any, desired: Any, *, quantities: bool = False,
@@ -29,18 +30,25 @@ def covers(actual: Any, desired: Any, *, quantities: bool = False,
     """True when every field of ``desired`` is present with the same value in ``actual``.
 
     Values below a key in ``quantity_maps`` compare as quantities; pass an empty set for metadata, where a label
-    named ``max`` is just a label.
+    named ``max`` is just a label. (Called for every event of every managed object: equal values are settled by
+    one ``==``, and only values that differ are looked into.)
     """
+    if actual == desired:
+        return True
     if isinstance(desired, dict):
-        return isinstance(actual, dict) and all(
-            k in actual and covers(actual[k], v, quantities=quantities or k in quantity_maps,
-                                   quantity_maps=quantity_maps)
-            for k, v in desired.items())
+        if not isinstance(actual, dict):
+            return False
+        for k, v in desired.items():
+            a = actual.get(k, _MISSING)
+            if a is _MISSING:
+                return False
+            if a != v and not covers(a, v, quantities=quantities or k in quantity_maps,
+                                     quantity_maps=quantity_maps):
+                return False
+        return True
     if isinstance(desired, list):
         return isinstance(actual, list) and len(actual) == len(desired) and all(
             covers(a, d, quantities=quantities, quantity_maps=quantity_maps) for a, d in zip(actual, desired))
-    if actual == desired:
-        return True
     return quantities and quantities_equal(actual, desired)
 
 
@@ -121,8 +129,11 @@ def needs_apply(desired: dict[str, Any], actual: dict[str, Any] | None, manager:
         elif key not in ("apiVersion", "kind") and not covers(actual.get(key), value,
                                                               quantities=key in QUANTITY_MAPS):
             return True
+    # An owned field is still wanted when a wanted path lies on it or below it (a map devns fills in part) or
+    # above it (a leaf or atomic list devns sets whole).
     wanted = set(paths(desired))
+    above = {w[:i] for w in wanted for i in range(len(w))}  # proper prefixes of the wanted paths
     for owned in owned_paths(actual, manager):
-        if not any(owned[:len(w)] == w or w[:len(owned)] == owned for w in wanted):
+        if owned not in wanted and owned not in above and not any(owned[:i] in wanted for i in range(len(owned))):
             return True  # devns owns a field it no longer wants: apply to remove it
     return False

@@ -22,7 +22,7 @@ import copy
 import datetime as dt
 import logging
 import time
-from typing import Any
+from typing import Any, Mapping
 
 import kopf
 
@@ -228,35 +228,37 @@ def devnamespaces_by_uid(body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]
                           "spec": copy.deepcopy(dict(body.get("spec") or {}))}}
 
 
-def owner_uid(kind: str, body: kopf.Body) -> str | None:
-    meta = body["metadata"]
+def owner_uid(kind: str, obj: Mapping[str, Any]) -> str | None:
+    meta = obj["metadata"]
     if kind == "Namespace":
-        return gc.claimed_uid(body) or None
+        return gc.claimed_uid(obj) or None
     return next((o.get("uid") for o in meta.get("ownerReferences") or [] if o.get("kind") == "DevNamespace"),
                 None)
 
 
-async def guard(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
+async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
                 devnamespaces_by_uid: kopf.Index, param: str, **_: Any) -> None:
     """A managed object changed or went away: put it back if it no longer matches its DevNamespace. A managed
     namespace whose DevNamespace is not known is an orphan candidate (see ``orphan``).
 
     Async: the comparison is pure and runs on the event loop (about 9 events per new DevNamespace, nearly all
-    in order); only a repair or an orphan check, which call the API, go to a worker thread."""
-    uid = owner_uid(param, body)
+    in order); only a repair or an orphan check, which call the API, go to a worker thread. It reads the event's
+    plain object, not Kopf's ``body`` view, whose every key lookup goes through Kopf's resolver."""
+    obj = event["object"]
+    uid = owner_uid(param, obj)
     owners = list(devnamespaces_by_uid.get(uid, [])) if uid else []
     if param == "Namespace" and not owners and event.get("type") != "DELETED":
-        await asyncio.to_thread(orphan, snapshot(body), memo, logger)
+        await asyncio.to_thread(orphan, copy.deepcopy(obj), memo, logger)
         return
     if event.get("type") is None:  # the initial listing: on.resume reconciles everything anyway
         return
     if not owners or (param == "Namespace" and event["type"] == "ADDED"):  # creation is reconcile's job
         return
     owner, started = owners[0], time.monotonic()
-    want = reconcile.drifted(memo.ctx, owner, param, body["metadata"]["name"], event["type"], body, utcnow())
+    want = reconcile.drifted(memo.ctx, owner, param, obj["metadata"]["name"], event["type"], obj, utcnow())
     if want is None:
         return
-    actual = None if event["type"] == "DELETED" else snapshot(body)
+    actual = None if event["type"] == "DELETED" else copy.deepcopy(obj)
     outcome = await asyncio.to_thread(reconcile.repair, memo.ctx, owner, want, event["type"], actual, utcnow())
     if outcome is not None:
         metrics.DRIFT_REPAIRS.labels(param).inc()

@@ -45,8 +45,9 @@ EXPIRING = "Expiring"
 class Context:
     """What every reconcile needs: the API, the settings, and the key that signs devns's namespaces.
 
-    ``rendered`` memoises the desired state per DevNamespace version for drift checks: a burst of child events
-    (7 per new DevNamespace) then costs one render, not seven.
+    ``rendered`` memoises the desired state per DevNamespace (uid -> generation, expiry, desired objects) for
+    drift checks: a burst of child events (7 per new DevNamespace) costs one render, and status writes (which
+    leave the generation alone) none. ``finalize`` drops the entry of a DevNamespace that is gone.
     """
 
     kube: Kube
@@ -267,6 +268,7 @@ def finalize(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome
         if _owned_by(crb, ref):
             kube.delete("ClusterRoleBinding", crb["metadata"]["name"], uid=crb["metadata"]["uid"])
     if actual is None or not is_ours(actual, ref, ctx.key) or settings.is_reserved(ns):
+        ctx.rendered.pop(ref.uid, None)
         return Outcome("deleted", "Terminating", "Deleted", f"namespace {ns} is gone", namespace=ns)
     deleting_since = actual["metadata"].get("deletionTimestamp")
     if not deleting_since:
@@ -466,19 +468,18 @@ def desired_now(ctx: Context, body: Mapping[str, Any], now: dt.datetime):
     if body["metadata"].get("deletionTimestamp"):
         return None
     ref = ref_of(body)
-    version = (ref.uid, body["metadata"].get("resourceVersion"))
-    if version not in ctx.rendered:
-        if len(ctx.rendered) > 10_000:  # bounded: old versions are never asked for again
-            ctx.rendered.clear()
+    generation = body["metadata"].get("generation")
+    memo = ctx.rendered.get(ref.uid)
+    if memo is None or memo[0] != generation:  # only a spec change makes a new generation
         try:
             spec = DevNamespaceSpec.model_validate(body.get("spec") or {})
             expires = expiry.effective_expiry(spec, ref.created, ctx.settings)
             ns = namespace_name(ref.name, spec)
-            ctx.rendered[version] = (expires, render(ref, spec, ctx.settings, expires,
-                                                     gc.proof_for(ctx.key, ns, ref.uid)))
+            memo = (generation, expires, render(ref, spec, ctx.settings, expires, gc.proof_for(ctx.key, ns, ref.uid)))
         except (ValidationError, SpecProblem):
-            ctx.rendered[version] = (None, None)
-    expires, desired = ctx.rendered[version]
+            memo = (generation, None, None)
+        ctx.rendered[ref.uid] = memo
+    _, expires, desired = memo
     if expires is not None and now >= expires:
         return None
     return desired

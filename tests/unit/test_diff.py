@@ -271,3 +271,31 @@ def test_labels_named_like_quantity_maps_compare_as_text(field):
     desired = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "alice", field: {"max": "1"}}}
     actual = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "alice", field: {"max": "1000m"}}}
     assert needs_apply(desired, actual, MANAGER) is True
+
+
+def test_owned_but_unwanted_matches_the_plain_definition():
+    """needs_apply's prefix sets agree with the definition: an owned path is wanted when it is a wanted path, lies
+    above one, or below one (seeded random trees, so the test is repeatable)."""
+    import random
+    rng = random.Random(7)
+
+    def tree(depth):
+        return {k: tree(depth - 1) if depth and rng.random() < 0.5 else "v" for k in rng.sample("abcd", rng.randint(1, 3))}
+
+    def fields(paths_):
+        out = {}
+        for p in paths_:
+            node = out
+            for k in p:
+                node = node.setdefault(f"f:{k}", {})
+        return out
+    for _ in range(300):
+        desired = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": tree(3)}
+        actual = copy.deepcopy(desired)
+        extra = {"data": tree(3)}
+        owned = [p for p in paths(extra) if rng.random() < 0.7] + [p for p in paths(desired) if rng.random() < 0.5]
+        actual["metadata"]["managedFields"] = [apply_entry(fields(owned))]
+        wanted = set(paths(desired))
+        got = {p for p in owned_paths(actual, MANAGER)}
+        expected = any(not any(o[:len(w)] == w or w[:len(o)] == o for w in wanted) for o in got)
+        assert needs_apply(desired, actual, MANAGER) is expected

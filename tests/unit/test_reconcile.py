@@ -138,3 +138,16 @@ def test_objects_devns_does_not_declare_or_expired_owners_are_not_guarded():
     assert drifted(ctx(), body, "NetworkPolicy", "tenant-own-policy", "DELETED", None, CREATED + H) is None
     expired = devnamespace(ttl="1h", resource_version="2")
     assert drifted(ctx(), expired, "NetworkPolicy", "devns-default-deny", "DELETED", None, CREATED + 2 * H) is None
+
+
+def test_desired_state_is_rendered_once_per_generation():
+    from devns.reconcile import desired_now
+    c = ctx()
+    first = desired_now(c, devnamespace(), CREATED + H)
+    status_written = devnamespace(resource_version="2", status={"phase": "Ready"})  # same spec, same generation
+    assert desired_now(c, status_written, CREATED + H) is first
+    changed = devnamespace(resource_version="3", role="view")
+    changed["metadata"]["generation"] = 2
+    again = desired_now(c, changed, CREATED + H)
+    assert again is not first and again.children[-1]["roleRef"]["name"] == "view"
+    assert list(c.rendered) == [UID]  # one entry per DevNamespace, whatever its history
