@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from .cluster import ROOT, BenchEnv
+from .profile import Profiler
 from .report import Report, code_version, markdown
 
 FULL = dict(n=500, expiry_n=100, drift_k=50, idle_seconds=300.0, script_n=10, single_n=30, expiry_lead=25.0,
@@ -47,6 +48,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--worker-limit", type=int, help="DEVNS_WORKER_LIMIT for the operator (default: its default)")
     p.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md", help="where to write the results")
     p.add_argument("--keep-state", action="store_true", help="keep the control plane's state dir (logs) at the end")
+    p.add_argument("--profile", action="store_true",
+                   help="run py-spy on the operator while it provisions: its CPU split by Kopf, devns code and API "
+                        "calls, and the folded stacks in the state dir (the profiler slows the operator down)")
     args = p.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
@@ -81,7 +85,10 @@ def main(argv: list[str] | None = None) -> int:
             per_developer = s.kubectl_script(b, args.script_n)
             b.audit.wait_quiet(s.OPERATOR_USER, quiet_for=args.settle)
             s.memory(b, 0, "after start")
+            profiler = Profiler(env.operator.pid, env.state_dir / "operator-profile.txt") if args.profile else None
             provisioned = s.provisioning(b, args.n, args.stops)
+            if profiler is not None:
+                s.profiled(b, profiler)
             # Right after the burst (informational, with a long timeout to see the real delay), then settled.
             s.drift(b, b.present[:args.drift_k], when="right after provisioning", timeout=120.0, judged=False)
             s.expiry(b, args.expiry_n, args.expiry_lead)
@@ -116,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                    f"script {args.script_n}",
         "Idle window": f"{args.idle_seconds:g} s; memory sampled after {args.settle:g} s without operator writes",
         "Client": f"{args.threads} threads, official kubernetes client, admin kubeconfig",
+        "Profiler": "py-spy on the operator while provisioning (slows it down)" if args.profile else "none",
         "Memory samples at": ", ".join(str(x) for x in [0, *args.stops, *args.beyond]),
     }
     shown = {k: v for k, v in settings.model_dump().items() if not isinstance(v, dict)}  # quota/limits: defaults

@@ -29,6 +29,7 @@ from devns.units import format_time
 
 from .cluster import OPERATOR_USER, BenchEnv
 from .measure import READ_VERBS, AuditLog, CpuMeter, Distribution, FirstSeen, Watch, describe_writes, fmt_s
+from .profile import Profiler, describe
 from .report import Report
 
 GROUP, VERSION, PLURAL = "devns.io", "v1alpha1", "devnamespaces"
@@ -365,6 +366,15 @@ def provisioning(b: Bench, n: int, stops: list[int]) -> Throughput:
     b.log(f"[provisioning] {len(latencies)}/{n} Ready: {dist}; {rate:.1f} /s; CPU per object: "
           f"{result.describe_cpu()}; requests per object: {per_object}")
     return result
+
+
+def profiled(b: Bench, profiler: Profiler) -> None:
+    """Stop the profiler started before provisioning and report where the operator's CPU went."""
+    shares = profiler.stop()
+    b.report.add("Provisioning", "operator CPU by code (py-spy --gil, while provisioning)", describe(shares))
+    b.report.note(f"profile: operator stacks (py-spy raw/folded, open in speedscope) in {profiler.output}; "
+                  "the throughput of a profiled run is lower than without the profiler")
+    b.log(f"[profile] {describe(shares)}; folded stacks: {profiler.output}")
 
 
 def single(b: Bench, count: int) -> None:
