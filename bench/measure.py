@@ -226,6 +226,22 @@ class Watch:
                     self._resp = None
 
 
+# -- the API server's own counters ---------------------------------------------------------------------------------
+
+def apiserver_requests(api: ApiClient) -> Counter:
+    """apiserver_request_total summed by verb (every client, every resource), from the API server's /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+    _, url, headers, _, _ = api.param_serialize(method="GET", resource_path="/metrics",
+                                                 header_params={"Accept": "text/plain"}, auth_settings=["BearerToken"])
+    resp = api.call_api("GET", url, headers, _request_timeout=(10, 60))
+    counts: Counter = Counter()
+    for family in text_string_to_metric_families(resp.read().decode()):
+        for sample in family.samples:
+            if sample.name == "apiserver_request_total":
+                counts[sample.labels.get("verb", "?").lower()] += int(sample.value)
+    return counts
+
+
 # -- audit log ----------------------------------------------------------------------------------------------------
 
 def parse_ts(value: str) -> float:

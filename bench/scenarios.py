@@ -28,7 +28,8 @@ from devns.status import ready_status
 from devns.units import format_time
 
 from .cluster import OPERATOR_USER, BenchEnv
-from .measure import READ_VERBS, AuditLog, CpuMeter, Distribution, FirstSeen, Watch, describe_writes, fmt_s
+from .measure import (READ_VERBS, AuditLog, CpuMeter, Distribution, FirstSeen, Watch, apiserver_requests,
+                      describe_writes, fmt_s)
 from .profile import Profiler, describe
 from .report import Report
 
@@ -489,10 +490,17 @@ def drift(b: Bench, namespaces: list[str], *, when: str, timeout: float = 30.0, 
 # -- 4. idle cost -------------------------------------------------------------------------------------------------
 
 def idle(b: Bench, seconds: float) -> None:
-    """Count the operator's API requests by verb (audit log) over a window with every DevNamespace Ready."""
+    """Count the operator's API requests by verb (audit log) over a window with every DevNamespace Ready, and
+    its CPU. The API server's own counter (apiserver_request_total) is shown beside them: it has no label for
+    who asked, which is why the operator's share comes from the audit log."""
     b.audit.wait_quiet(OPERATOR_USER, quiet_for=3.0)
     mark = b.audit.mark()
+    counted = apiserver_requests(b.api)
+    cpu = CpuMeter(lambda: {"operator": b.operator.pid})
+    cpu.start()
     time.sleep(seconds)  # the measurement window itself
+    cpu.stop()
+    everyone = apiserver_requests(b.api) - counted
     entries = b.audit.requests(mark, OPERATOR_USER, until=mark[1] + seconds)
     verbs = AuditLog.by_verb(entries)
     writes = AuditLog.writes(entries)
@@ -502,10 +510,14 @@ def idle(b: Bench, seconds: float) -> None:
     r.add("Idle cost", f"operator writes ({label})", str(len(writes)), "0", not writes)
     for verb in READ_VERBS:
         r.add("Idle cost", f"operator {verb} requests per minute", f"{verbs.get(verb, 0) / minutes:.1f}")
+    r.add("Idle cost", "operator CPU per minute", f"{cpu.used['operator'] / minutes * 1000:.0f} ms")
+    r.add("Idle cost", "every client, per minute (apiserver_request_total delta)",
+          ", ".join(f"{verb} {count / minutes:.1f}" for verb, count in sorted(everyone.items())) or "none")
     if writes:
         r.note(f"idle: operator writes: {describe_writes(writes)}")
     reads = ", ".join(f"{v} {verbs.get(v, 0) / minutes:.1f}/min" for v in READ_VERBS)
-    b.log(f"[idle] {seconds:.0f} s with {len(b.present)} Ready: {len(writes)} writes; {reads}")
+    b.log(f"[idle] {seconds:.0f} s with {len(b.present)} Ready: {len(writes)} writes; {reads}; operator CPU "
+          f"{cpu.used['operator'] / minutes * 1000:.0f} ms/min; every client: {dict(everyone)}")
 
 
 # -- 5. memory ----------------------------------------------------------------------------------------------------
