@@ -98,11 +98,12 @@ def main(argv: list[str] | None = None) -> int:
             # so the restart resumes N + single_n.
             s.single(b, args.single_n)
             s.restart(b)
-            # Their namespaces stay (the run ends soon); the operator does not see them (other labels).
+            s.grow(b, args.beyond)
+            # Last: their namespaces stay (the operator does not see them: other labels), and the floor stops the
+            # operator for good.
             base = s.baseline(b, args.n)
             least = s.floor(b, args.n)
             s.compare(b, provisioned, base, least, per_developer)
-            s.grow(b, args.beyond)
     except KeyboardInterrupt:
         print("\ninterrupted; control plane and operator stopped", file=sys.stderr)
         if report.rows:

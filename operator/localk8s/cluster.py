@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .binaries import Binaries
 from .pki import Pki, issue_client_cert, make_pki
@@ -115,8 +116,13 @@ class LocalCluster:
         return self.state_dir / "logs" / f"{name}.log"
 
     # -- lifecycle -----------------------------------------------------------------------------------------
-    def start(self, timeout: float = 90.0) -> None:
-        """Start every process and return once the API server is ready and the controllers run."""
+    def start(self, timeout: float = 90.0, before_controllers: Callable[[], None] | None = None) -> None:
+        """Start every process and return once the API server is ready and the controllers run.
+
+        ``before_controllers`` runs once the API server is ready, before kube-controller-manager starts: CRDs
+        installed there are watched by its garbage collector from the start, as on a cluster where they were
+        installed long ago (CRDs installed later are picked up by a discovery poll every 30 s; until then the
+        collector checks the owner of every new object with a GET)."""
         started = time.monotonic()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "logs").mkdir(exist_ok=True)
@@ -139,6 +145,8 @@ class LocalCluster:
                        started + timeout)
             self._spawn("kube-apiserver", self._apiserver_args(pki))
             self._wait(lambda: self._api_ok("/readyz", pki), "kube-apiserver /readyz", started + timeout)
+            if before_controllers is not None:
+                before_controllers()
             self._spawn("kube-controller-manager", self._kcm_args(pki, kcm_kubeconfig))
             # The serviceaccount controller creating `default/default` proves the controller manager works; pods
             # cannot be created before their namespace's `default` ServiceAccount exists anyway.
@@ -152,23 +160,8 @@ class LocalCluster:
     def stop(self, *, remove_state: bool = True, grace: float = 10.0) -> None:
         """Stop every process this cluster started (controllers first, etcd last) and remove its state."""
         for name in ("kube-controller-manager", "kube-apiserver", "etcd"):
-            pid = self.pids.get(name)
-            if pid is None:
-                continue
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            deadline = time.monotonic() + grace
-            while self._alive(name) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if self._alive(name):
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                while self._alive(name):
-                    time.sleep(0.05)
+            if name in self.pids:
+                self._terminate(name, grace)
         self.pids.clear()
         self._procs.clear()
         if remove_state:
@@ -177,15 +170,7 @@ class LocalCluster:
     def restart_apiserver(self, timeout: float = 60.0) -> None:
         """Stop kube-apiserver (SIGTERM, then SIGKILL) and start it again with the same flags and port: what a
         control-plane upgrade or crash looks like to clients."""
-        pid = self.pids["kube-apiserver"]
-        os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        while self._alive("kube-apiserver") and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if self._alive("kube-apiserver"):
-            os.killpg(pid, signal.SIGKILL)
-            while self._alive("kube-apiserver"):
-                time.sleep(0.05)
+        self._terminate("kube-apiserver", grace=15.0)
         self._spawn("kube-apiserver", self._args["kube-apiserver"])
         self._wait(lambda: self._api_ok("/readyz", self._pki()), "kube-apiserver /readyz after restart",
                    time.monotonic() + timeout)
@@ -232,6 +217,20 @@ class LocalCluster:
             return proc.poll() is None
         pid = self.pids.get(name)
         return pid is not None and pid_alive(pid)
+
+    def _terminate(self, name: str, grace: float) -> None:
+        """SIGTERM to the component's process group, SIGKILL after ``grace`` seconds; return once it is gone."""
+        pid = self.pids[name]
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, None)):
+            try:
+                os.killpg(pid, sig)
+            except ProcessLookupError:
+                return
+            deadline = None if wait is None else time.monotonic() + wait
+            while self._alive(name) and (deadline is None or time.monotonic() < deadline):
+                time.sleep(0.05)
+            if not self._alive(name):
+                return
 
     def _spawn(self, name: str, args: list[str]) -> None:
         binary = {"etcd": self.binaries.etcd, "kube-apiserver": self.binaries.kube_apiserver,
