@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import signal
 import sys
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                    f"{args.expiry_lead:g} s), drift {args.drift_k}, single creates {args.single_n}, kubectl "
                    f"script {args.script_n}",
         "Idle window": f"{args.idle_seconds:g} s; memory sampled after {args.settle:g} s without operator writes",
+        "DevNamespace": "spec " + json.dumps(s.devnamespace("NAME")["spec"]) + " (the README's example)",
         "Client": f"{args.threads} threads, official kubernetes client, admin kubeconfig",
         "Profiler": "py-spy on the operator while provisioning (slows it down)" if args.profile else "none",
         "Memory samples at": ", ".join(str(x) for x in [0, *args.stops, *args.beyond]),

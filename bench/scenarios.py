@@ -20,12 +20,14 @@ from typing import Any, Callable, Iterable
 from kubernetes.client import CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
 
+from devns import gc
+from devns.expiry import effective_expiry
 from devns.kube import Kube
 from devns.models import DevNamespaceSpec
-from devns.render import LABEL_DEVNAMESPACE, MANAGED_BY, DevNamespaceRef, render
+from devns.render import LABEL_DEVNAMESPACE, MANAGED_BY, DevNamespaceRef, namespace_name, render
 from devns.settings import Settings
 from devns.status import ready_status
-from devns.units import format_time
+from devns.units import format_time, parse_time
 
 from .cluster import OPERATOR_USER, BenchEnv
 from .measure import (READ_VERBS, AuditLog, CpuMeter, Distribution, FirstSeen, Watch, apiserver_requests,
@@ -88,9 +90,11 @@ class Throughput:
 # -- helpers ------------------------------------------------------------------------------------------------------
 
 def devnamespace(name: str, **spec: Any) -> dict[str, Any]:
-    """A minimal DevNamespace: one owner, everything else defaulted."""
+    """The DevNamespace of the README's example: one owner, a team and a 7-day TTL (so every object has an
+    expiry to plan and warnings ahead), everything else defaulted."""
     return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DevNamespace", "metadata": {"name": name},
-            "spec": {"owners": [{"kind": "User", "name": f"{name}@example.com"}], **spec}}
+            "spec": {"owners": [{"kind": "User", "name": f"{name}@example.com"}], "team": "bench", "ttl": "7d",
+                     **spec}}
 
 
 def ready_recorder() -> FirstSeen:
@@ -190,12 +194,18 @@ spec: {{hard: {{requests.cpu: "2", requests.memory: 4Gi, limits.cpu: "4", limits
     return per_dev
 
 
-def baseline_bodies(name: str, settings: Settings) -> list[dict[str, Any]]:
-    """What render() produces for a minimal spec (the namespace and its 6 children), minus what would make them
-    look like devns's (owner references to a DevNamespace that does not exist, the managed-by label)."""
-    ref = DevNamespaceRef(name=name, uid=str(uuid.uuid4()), created=dt.datetime.now(dt.timezone.utc))
+def rendered(name: str, uid: str, created: dt.datetime, settings: Settings):
+    """What the operator renders for ``devnamespace(name)`` (with a proof of the real size, under a throw-away key)."""
+    ref = DevNamespaceRef(name=name, uid=uid, created=created)
     spec = DevNamespaceSpec.model_validate(devnamespace(name)["spec"])
-    desired = render(ref, spec, settings, None, None)
+    expires = effective_expiry(spec, created, settings)
+    return render(ref, spec, settings, expires, gc.proof_for(b"bench", namespace_name(name, spec), uid))
+
+
+def baseline_bodies(name: str, settings: Settings) -> list[dict[str, Any]]:
+    """The namespace and children devns renders, minus what would make them look like devns's (owner references
+    to a DevNamespace that does not exist, the managed-by label)."""
+    desired = rendered(name, str(uuid.uuid4()), dt.datetime.now(dt.timezone.utc), settings)
     objects = [desired.namespace, *desired.children]
     for obj in objects:
         meta = obj["metadata"]
@@ -244,24 +254,24 @@ def baseline(b: Bench, n: int) -> Throughput:
 
 def floor(b: Bench, n: int) -> Throughput:
     """What every DevNamespace costs whoever provisions it, sent by a plain client while the operator is stopped:
-    the user's create, one POST per object (namespace and children), one status patch (with Kopf's bookkeeping,
-    as the operator writes it) and one Event. Its rate is what an operator that itself cost nothing could reach on
-    this machine. The operator stays stopped (its DevNamespaces would now be provisioned twice): run it last."""
+    the user's create, one POST per object (exactly what the operator renders, owner references included), one
+    status patch (with Kopf's bookkeeping, as the operator writes it) and one Event. Its rate is what an operator
+    that itself cost nothing could reach on this machine. The operator stays stopped: run it last."""
     settings = Settings()
     names = [f"floor-{i:04d}" for i in range(n)]
-    bodies = {name: baseline_bodies(name, settings) for name in names}
     kube = Kube(b.api)
 
     def provision(name: str) -> None:
-        spec = devnamespace(name)["spec"]
-        kube.create(devnamespace(name), parse=False)
-        for obj in bodies[name]:
+        body = devnamespace(name)
+        meta = kube.create(body)["metadata"]
+        desired = rendered(name, meta["uid"], parse_time(meta["creationTimestamp"]), settings)
+        for obj in (desired.namespace, *desired.children):
             kube.create(obj, parse=False)
         now = dt.datetime.now(dt.timezone.utc)
         status = ready_status(None, phase="Ready", ready=True, reason="Provisioned", generation=1, namespace=name,
                               message=f"namespace {name} is ready", expires_at=None, now=now)
         kube.patch_status("DevNamespace", name, {**status, "kopf": {
-            "last-handled-configuration": json.dumps({"spec": spec}, separators=(",", ":"))}})
+            "last-handled-configuration": json.dumps({"spec": body["spec"]}, separators=(",", ":"))}})
         stamp = format_time(now)
         kube.create({"apiVersion": "v1", "kind": "Event", "type": "Normal", "reason": "Provisioned",
                      "metadata": {"generateName": f"{name}.", "namespace": "default"},
@@ -421,7 +431,7 @@ def expiry(b: Bench, m: int, lead: float) -> None:
         expires_at = dt.datetime.fromtimestamp(wall, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         custom = b.custom
         errors = in_parallel(b, names, lambda x: custom.patch_cluster_custom_object(
-            GROUP, VERSION, PLURAL, x, {"spec": {"expiresAt": expires_at}}))
+            GROUP, VERSION, PLURAL, x, {"spec": {"ttl": None, "expiresAt": expires_at}}))
         if errors:
             b.report.note(f"expiry: {len(errors)} patches failed, e.g. {next(iter(errors.values()))}")
         patched = time.monotonic()
