@@ -298,11 +298,12 @@ def compare(b: Bench, operator: Throughput, base: Throughput, least: Throughput,
           "reaches here)", f"{least.rate / base.rate:.2f}x, {least.rate * script_seconds:.1f}x")
     r.add("Provisioning", "operator / floor throughput", f"{operator.rate / least.rate:.2f}x")
     ms = lambda t, name: t.cpu.get(name, 0.0) * 1000  # noqa: E731
-    r.note(f"throughput: with no operator at all, the requests a DevNamespace needs reach {least.rate / base.rate:.2f}x "
-           f"the baseline and {least.rate * script_seconds:.1f}x the kubectl script: the API server spends "
-           f"{ms(least, 'kube-apiserver'):.1f} ms per DevNamespace on them against {ms(base, 'kube-apiserver'):.1f} ms "
-           "on the baseline's creates (the DevNamespace create and its status write are custom-resource writes, "
-           "about twice the cost of a built-in create), and every process shares the same "
+    r.note("throughput: with no operator at all, the requests a DevNamespace needs reach "
+           f"{least.rate / base.rate:.2f}x the baseline and {least.rate * script_seconds:.1f}x the kubectl script: "
+           f"the API server spends {ms(least, 'kube-apiserver'):.1f} ms per DevNamespace on them against "
+           f"{ms(base, 'kube-apiserver'):.1f} ms on the baseline's creates (the DevNamespace create and its status "
+           "write are custom-resource writes, about twice the cost of a built-in create), and every process shares "
+           "the same "
            f"{os.cpu_count()} cores. The operator reaches {operator.rate / least.rate:.2f}x of that floor, spending "
            f"{ms(operator, 'operator'):.1f} ms of CPU per DevNamespace itself.")
     b.log(f"[compare] operator / baseline {ratio:.2f}x, / kubectl script {script_ratio:.1f}x; floor / baseline "

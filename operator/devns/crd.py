@@ -1,7 +1,8 @@
 """Generate the DevNamespace CustomResourceDefinition from the pydantic models (``python -m devns.crd``).
 
 pydantic's JSON Schema is turned into a Kubernetes *structural* schema: references inlined, titles and
-``additionalProperties: false`` (and ``true`` next to ``x-kubernetes-preserve-unknown-fields``) dropped, ``Optional[X]`` reduced to ``X``, null and empty defaults removed.
+``additionalProperties: false`` (and ``true`` next to ``x-kubernetes-preserve-unknown-fields``) dropped,
+``Optional[X]`` reduced to ``X``, null and empty defaults removed.
 A unit test fails when ``crds/`` and this output disagree, so the models stay the single source of truth.
 """
 

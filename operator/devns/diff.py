@@ -2,12 +2,12 @@
 
 An apply is needed when (1) some desired field is missing or different in the actual object, or (2) devns's field
 manager owns a field (per ``metadata.managedFields``) that is no longer desired: applying then removes it. When
-neither holds, reconcile writes nothing.
+neither holds, reconcile writes nothing. Quantities compare by value (``1000m`` == ``1``) because the API server
+rewrites them into canonical form.
 
 Objects devns creates in a brand-new namespace are POSTed (one request, cheaper for the API server than an apply),
 so their fields sit under an ``Update`` entry of devns's manager; ``upgraded_managed_fields`` turns that entry into
-an ``Apply`` one before the first apply, as client-go's csaupgrade does for kubectl, so applies can remove fields. Quantities compare by value (``1000m`` == ``1``) because the API server
-rewrites them into canonical form.
+an ``Apply`` one before the first apply, as client-go's csaupgrade does for kubectl, so applies can remove fields.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ and live in Kopf's ``memo`` as ``memo.ctx``.
 
 Drift: every managed child kind (and managed namespaces) is watched with a server-side label selector; an event
 whose object no longer matches its DevNamespace's desired state (computed from an in-memory index, no reads) is
-repaired at once. Orphans: the same namespace watch finds a managed namespace whose DevNamespace is not in the index and collects it
+repaired at once. Orphans: the same namespace watch finds a managed namespace whose DevNamespace is not in the
+index and collects it
 (proof required). Both are Kopf event handlers (no finalizer on anything but DevNamespaces), so with peering only
 the active replica acts.
 

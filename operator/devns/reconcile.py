@@ -29,10 +29,10 @@ from . import expiry, gc
 from .diff import needs_apply
 from .kube import FIELD_MANAGER, ApiError, Kube
 from .models import DevNamespaceSpec, explain_validation_error
-from .render import (ANN_CREATED_BY, ANN_PROOF, CHILD_KINDS, LABEL_DEVNAMESPACE, MANAGED_BY, MANAGER, DevNamespaceRef,
+from .render import (ANN_CREATED_BY, CHILD_KINDS, LABEL_DEVNAMESPACE, MANAGED_BY, MANAGER, DevNamespaceRef,
                      SpecProblem, namespace_name, render)
 from .settings import Settings
-from .status import READY, ready_status, set_condition, status_patch
+from .status import ready_status, set_condition, status_patch
 from .units import format_time, parse_time
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
 
     An expired DevNamespace is left to the expiry timer: its namespace is not re-created.
     """
-    kube, settings = ctx.kube, ctx.settings
+    settings = ctx.settings
     ref = ref_of(body)
     generation = body["metadata"].get("generation")
     status = body.get("status") or {}

@@ -190,7 +190,8 @@ def render(ref: DevNamespaceRef, spec: DevNamespaceSpec, settings: Settings,
         labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
     annotations = {**spec.annotations, ANN_OWNER: ", ".join(owner_text(o) for o in spec.owners),
                    ANN_CREATED_BY: ref.created_by}
-    for key, value in ((ANN_PROOF, proof), (ANN_TEAM, spec.team), (ANN_PURPOSE, spec.purpose), (ANN_CONTACT, spec.contact),
+    for key, value in ((ANN_PROOF, proof), (ANN_TEAM, spec.team), (ANN_PURPOSE, spec.purpose),
+                       (ANN_CONTACT, spec.contact),
                        (ANN_TTL, spec.ttl), (ANN_EXPIRES_AT, expires_at and format_time(expires_at))):
         if value:
             annotations[key] = value

@@ -103,7 +103,8 @@ def test_missing_spec_needs_apply():
     assert needs_apply(quota(), actual, MANAGER) is True
 
 
-@pytest.mark.parametrize("desired_value, actual_value", [("1", "1000m"), ("4Gi", "4096Mi"), ("10", 10), ("0.5", "500m")])
+@pytest.mark.parametrize("desired_value, actual_value",
+                         [("1", "1000m"), ("4Gi", "4096Mi"), ("10", 10), ("0.5", "500m")])
 def test_equal_quantities_in_spec_hard_need_nothing(desired_value, actual_value):
     actual = served(quota())
     actual["spec"]["hard"]["requests.cpu"] = actual_value
@@ -280,7 +281,8 @@ def test_owned_but_unwanted_matches_the_plain_definition():
     rng = random.Random(7)
 
     def tree(depth):
-        return {k: tree(depth - 1) if depth and rng.random() < 0.5 else "v" for k in rng.sample("abcd", rng.randint(1, 3))}
+        keys = rng.sample("abcd", rng.randint(1, 3))
+        return {k: tree(depth - 1) if depth and rng.random() < 0.5 else "v" for k in keys}
 
     def fields(paths_):
         out = {}
