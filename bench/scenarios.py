@@ -195,17 +195,18 @@ spec: {{hard: {{requests.cpu: "2", requests.memory: 4Gi, limits.cpu: "4", limits
 
 
 def rendered(name: str, uid: str, created: dt.datetime, settings: Settings):
-    """What the operator renders for ``devnamespace(name)`` (with a proof of the real size, under a throw-away key)."""
+    """The expiry and the objects the operator renders for ``devnamespace(name)`` (with a proof of the real size,
+    under a throw-away key)."""
     ref = DevNamespaceRef(name=name, uid=uid, created=created)
     spec = DevNamespaceSpec.model_validate(devnamespace(name)["spec"])
     expires = effective_expiry(spec, created, settings)
-    return render(ref, spec, settings, expires, gc.proof_for(b"bench", namespace_name(name, spec), uid))
+    return expires, render(ref, spec, settings, expires, gc.proof_for(b"bench", namespace_name(name, spec), uid))
 
 
 def baseline_bodies(name: str, settings: Settings) -> list[dict[str, Any]]:
     """The namespace and children devns renders, minus what would make them look like devns's (owner references
     to a DevNamespace that does not exist, the managed-by label)."""
-    desired = rendered(name, str(uuid.uuid4()), dt.datetime.now(dt.timezone.utc), settings)
+    _, desired = rendered(name, str(uuid.uuid4()), dt.datetime.now(dt.timezone.utc), settings)
     objects = [desired.namespace, *desired.children]
     for obj in objects:
         meta = obj["metadata"]
@@ -264,12 +265,12 @@ def floor(b: Bench, n: int) -> Throughput:
     def provision(name: str) -> None:
         body = devnamespace(name)
         meta = kube.create(body)["metadata"]
-        desired = rendered(name, meta["uid"], parse_time(meta["creationTimestamp"]), settings)
+        expires, desired = rendered(name, meta["uid"], parse_time(meta["creationTimestamp"]), settings)
         for obj in (desired.namespace, *desired.children):
             kube.create(obj, parse=False)
         now = dt.datetime.now(dt.timezone.utc)
         status = ready_status(None, phase="Ready", ready=True, reason="Provisioned", generation=1, namespace=name,
-                              message=f"namespace {name} is ready", expires_at=None, now=now)
+                              message=f"namespace {name} is ready", expires_at=expires, now=now)
         kube.patch_status("DevNamespace", name, {**status, "kopf": {
             "last-handled-configuration": json.dumps({"spec": body["spec"]}, separators=(",", ":"))}})
         stamp = format_time(now)

@@ -69,8 +69,8 @@ def installed(cluster, binaries, kubeconfig):
     kubectl(binaries, kubeconfig, "wait", "--for=condition=Established", "crd/devnamespaces.devns.io")
     # Established is not yet served, and policies load in the background: wait until a create would work as
     # installed (a server-side dry run, nothing stays).
-    wait_for(lambda: born_with_finalizer(DevNamespaces(client(kubeconfig))), what="DevNamespaces served, "
-             "the finalizer policy in effect")
+    admin = DevNamespaces(client(kubeconfig))
+    wait_for(lambda: born_with_finalizer(admin), what="DevNamespaces served, the finalizer policy in effect")
     return True
 
 
