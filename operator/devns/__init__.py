@@ -1,7 +1,19 @@
 """devns: a Kubernetes operator that gives developers their own safe, self-cleaning namespace.
 
-Modules, in import order (each imports only those before it):
-``units`` (parsing) -> ``models`` (the API) -> ``settings`` -> ``render`` (spec -> desired objects, pure) ->
-``expiry`` (TTL logic, pure) -> ``diff``/``status`` (pure comparison) -> ``kube`` (API calls) -> ``reconcile``
-(read, compare, apply) -> ``metrics`` -> ``handlers`` (Kopf wiring) -> ``cli``. ``crd`` generates the CRD.
+Modules, from the top of the import graph down (each imports only modules below it; tests/unit/test_layers.py
+checks it):
+
+- ``cli`` (``devns-operator``), ``crd`` (generates the CRD from the models)
+- ``handlers``: Kopf wiring; outcomes -> Events, metrics, logs, retries
+- ``metrics``: Prometheus metrics, counted from outcomes
+- ``reconcile``: one module per trigger (provision, lifecycle, drift, orphans, bootstrap): read, compare, write
+- ``kube``: the API calls (dict bodies)
+- ``desired``: ``desired_for`` (validated spec, namespace, expiry, rendered objects) and its per-version cache
+- ``expiry``: TTL rules and the warning plan (pure, ``now`` passed in)
+- ``render``: spec -> namespace and children (pure)
+- ``gc`` (proof of authorship), ``diff`` (does an object need an apply), ``status`` (conditions),
+  ``outcome`` (typed results and what each means): pure helpers
+- ``settings``: the DEVNS_* settings
+- ``models``: the API as pydantic models (the CRD's source)
+- ``units`` (durations, quantities, times) and ``contract`` (every label, annotation and name; the kinds table)
 """

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         asyncio.run(kopf.operator(
-            memo=kopf.Memo(ctx=ctx),
+            memo=kopf.Memo(ctx=ctx, wakeups=handlers.Wakeups()),
             clusterwide=True,
             standalone=args.peering is None,
             peering_name=args.peering,

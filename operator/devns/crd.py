@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from .models import (GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION, DevNamespaceSpec, DevNamespaceStatus)
+from .contract import GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION
+from .models import DevNamespaceSpec, DevNamespaceStatus
 
 CRD_FILE = f"{PLURAL}.{GROUP}.yaml"
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from .contract import KINDS
 from .units import quantities_equal
-
-#: Maps whose values are resource quantities (ResourceQuota spec.hard, LimitRange limits).
-QUANTITY_MAPS = frozenset({"hard", "default", "defaultRequest", "max", "min", "maxLimitRequestRatio"})
 #: Lists the API merges by key (listType=map): compare as sets of items, others are atomic (compare in order).
 KEYED_LISTS = frozenset({"ownerReferences"})
 
@@ -26,11 +24,11 @@ _MISSING = object()
 
 
 def covers(actual: Any, desired: Any, *, quantities: bool = False,
-           quantity_maps: frozenset[str] = QUANTITY_MAPS) -> bool:
+           quantity_maps: frozenset[str] = frozenset()) -> bool:
     """True when every field of ``desired`` is present with the same value in ``actual``.
 
-    Values below a key in ``quantity_maps`` compare as quantities; pass an empty set for metadata, where a label
-    named ``max`` is just a label. (Called for every event of every managed object: equal values are settled by
+    Values below a key in ``quantity_maps`` compare as quantities (the kind's ``contract.Kind.quantities``; none
+    for metadata, where a label named ``max`` is just a label). (Called for every event of every managed object: equal values are settled by
     one ``==``, and only values that differ are looked into.)
     """
     if actual == desired:
@@ -116,18 +114,20 @@ def _fields_v1(node: dict[str, Any], prefix: Path) -> Iterator[Path]:
 
 
 def needs_apply(desired: dict[str, Any], actual: dict[str, Any] | None, manager: str) -> bool:
+    """``actual`` lacks or differs from something in ``desired``, or ``manager`` owns a field it no longer wants."""
     if actual is None:
         return True
+    kind = KINDS.get(desired.get("kind", ""))
+    quantity_maps = kind.quantities if kind else frozenset()
     for key, value in desired.items():
         if key == "metadata":
             for mkey, mvalue in value.items():
                 current = actual.get("metadata", {}).get(mkey)
-                ok = (_covers_keyed(current, mvalue) if mkey in KEYED_LISTS
-                      else covers(current, mvalue, quantity_maps=frozenset()))
+                ok = _covers_keyed(current, mvalue) if mkey in KEYED_LISTS else covers(current, mvalue)
                 if not ok:
                     return True
-        elif key not in ("apiVersion", "kind") and not covers(actual.get(key), value,
-                                                              quantities=key in QUANTITY_MAPS):
+        elif key not in ("apiVersion", "kind") and not covers(actual.get(key), value, quantities=key in quantity_maps,
+                                                              quantity_maps=quantity_maps):
             return True
     # An owned field is still wanted when a wanted path lies on it or below it (a map devns fills in part) or
     # above it (a leaf or atomic list devns sets whole).

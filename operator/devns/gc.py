@@ -13,7 +13,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .render import ANN_CREATED_BY, ANN_PROOF, MANAGED_BY, MANAGER
+from .contract import ANN_CREATED_BY, ANN_PROOF, MANAGED_BY, MANAGER
 
 
 def proof_for(key: bytes, namespace: str, uid: str) -> str:

@@ -1,19 +1,18 @@
-"""Kopf wiring: thin handlers that call ``reconcile`` and turn its Outcome into Events, metrics, logs and retries.
+"""Kopf wiring: thin handlers that call the ``reconcile`` package and turn each ``Outcome`` into an Event, metrics,
+a log line and Kopf's retry, by the table in ``outcome.EFFECTS``.
 
-Nothing here decides what the cluster should look like (that is ``render``/``expiry``) or talks to the API directly
-(that is ``reconcile`` through ``kube``). Settings, the API client and the signing key are built once by the CLI
-and live in Kopf's ``memo`` as ``memo.ctx``.
+Nothing here decides what the cluster should look like (``desired``/``render``/``expiry``) or talks to the API
+(the ``reconcile`` package does, through ``kube``). The CLI builds the ``reconcile.Context`` once and hands it to
+Kopf's memo as ``memo.ctx``, with ``memo.wakeups`` (``Wakeups``) for the lifecycle daemons.
 
-Drift: every managed child kind (and managed namespaces) is watched with a server-side label selector; an event
-whose object no longer matches its DevNamespace's desired state (computed from an in-memory index, no reads) is
-repaired at once. Orphans: the same namespace watch finds a managed namespace whose DevNamespace is not in the
-index and collects it
-(proof required). Both are Kopf event handlers (no finalizer on anything but DevNamespaces), so with peering only
-the active replica acts.
-
-Expiry runs as one Kopf daemon per DevNamespace that sleeps until its next deadline (a warning, the expiry, the
-end of retention) and is woken early when the spec changes. Compared with a polling timer it makes no API calls
-and uses no CPU while nothing is due, and acts at the deadline instead of up to one interval late.
+- Provisioning: on.create/update/resume -> ``reconcile.reconcile``; on.delete -> ``reconcile.finalize``.
+- Lifecycle: one Kopf daemon per DevNamespace sleeps until its next deadline (a warning, the expiry, the end of
+  retention) and is woken early when the spec changes; it makes no API call and uses no CPU while nothing is due,
+  and acts at the deadline instead of up to one interval late.
+- Drift and orphans: every kind in ``contract.GUARDED_KINDS`` is watched with a server-side label selector; an
+  event whose object no longer matches its DevNamespace's desired state (from an in-memory index, no reads) is
+  repaired at once, and a managed namespace whose DevNamespace is not in the index is an orphan candidate. All
+  are Kopf handlers (no finalizer on anything but DevNamespaces), so with peering only the active replica acts.
 """
 
 from __future__ import annotations
@@ -28,12 +27,12 @@ from typing import Any, Mapping
 import kopf
 
 from . import gc, metrics, reconcile
-from .models import GROUP, PLURAL, VERSION
-from .reconcile import Context, Outcome
-from .render import MANAGED_BY, MANAGER
+from .contract import FINALIZER, GROUP, GUARDED_KINDS, KINDS, MANAGED_SELECTOR, PLURAL, VERSION
+from .kube import ApiError
+from .outcome import Outcome, Result, event_of
+from .reconcile import Context
 
 RESOURCE = (GROUP, VERSION, PLURAL)
-FINALIZER = "devns.io/finalizer"
 log = logging.getLogger("devns")
 
 
@@ -46,11 +45,30 @@ def snapshot(body: kopf.Body) -> dict[str, Any]:
     return copy.deepcopy(dict(body))
 
 
+class Wakeups:
+    """uid -> the event that wakes that DevNamespace's lifecycle daemon; set from any thread."""
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._events: dict[str, asyncio.Event] = {}
+
+    def register(self, uid: str) -> asyncio.Event:
+        return self._events.setdefault(uid, asyncio.Event())
+
+    def forget(self, uid: str) -> None:
+        self._events.pop(uid, None)
+
+    def wake(self, uid: str) -> None:
+        """Tell the object's daemon to re-plan now (the spec, hence the expiry, may have changed)."""
+        event = self._events.get(uid)
+        if event is not None and self.loop is not None:
+            self.loop.call_soon_threadsafe(event.set)
+
+
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
-    """Tune Kopf from our settings (watch selectors, timeouts, storage prefixes) and start /metrics."""
-    ctx: Context = memo.ctx
-    config = ctx.settings
+    """Tune Kopf from our settings (watch selectors, timeouts, storage) and start /metrics."""
+    config = memo.ctx.settings
     # Kopf's bookkeeping (the last handled spec, retry progress) lives in status.kopf: the handlers' own status
     # goes into the same patch, so a reconcile costs one status write, not a status and an annotations write.
     # The finalizer is added at creation by the devns-finalizer MutatingAdmissionPolicy where it is installed
@@ -70,46 +88,26 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: lo
     settings.watching.connect_timeout = 10
     settings.networking.request_timeout = 60
     settings.peering.lifetime = config.peering_lifetime
-    for kind, (group, version, plural) in GUARDED.items():
-        settings.watching.label_selectors[group or version, plural] = f"{MANAGED_BY}={MANAGER}"
+    for kind in GUARDED_KINDS:
+        k = KINDS[kind]
+        settings.watching.label_selectors[k.group or k.version, k.plural] = MANAGED_SELECTOR
     logging.getLogger("kopf.objects").addFilter(quiet_guards)
-    memo.loop = asyncio.get_running_loop()
-    memo.wakeups = {}
-    memo.reported = set()
+    memo.wakeups.loop = asyncio.get_running_loop()
     metrics.serve(config.metrics_port)
     logger.info(f"devns configured: {config.model_dump_json()}")
 
 
-def _post(body: Any, outcome: Outcome) -> None:
-    if outcome.result == "created":
-        kopf.event(body, type="Normal", reason="Provisioned",
-                   message=f"namespace {outcome.namespace} created: {', '.join(outcome.applied)}")
-    elif outcome.result == "updated":
-        parts = [f"applied {', '.join(outcome.applied)}"] if outcome.applied else []
-        parts += [f"removed {', '.join(outcome.removed)}"] if outcome.removed else []
-        kopf.event(body, type="Normal", reason="Updated", message="; ".join(parts))
-    elif outcome.result in ("failed", "retry") and outcome.status_changed:
-        # only news: a restart re-checking a known failure must not write another Event
-        kopf.event(body, type="Warning", reason=outcome.reason, message=outcome.message)
-    elif outcome.result in ("expired", "would-expire", "warned"):
-        kopf.event(body, type="Warning" if outcome.result == "warned" else "Normal",
-                   reason={"expired": "Expired", "would-expire": "WouldExpire", "warned": "ExpiringSoon"}[
-                       outcome.result], message=outcome.message)
-
-
-def _record(body: Any, outcome: Outcome, took: float, logger: logging.Logger, action: str) -> None:
-    metrics.RECONCILES.labels(outcome.result).inc()
-    metrics.RECONCILE_SECONDS.observe(took)
-    for item in outcome.applied:
-        metrics.OBJECTS_APPLIED.labels(item.split("/", 1)[0]).inc()
-    metrics.PHASES.set(body["metadata"]["uid"], outcome.phase if outcome.result not in ("deleted", "removed")
-                       else None)
-    _post(body, outcome)
+def record(body: Mapping[str, Any], outcome: Outcome, took: float, logger: logging.Logger, action: str) -> None:
+    """Metrics, the Event and the log line of one outcome about a DevNamespace."""
+    metrics.record(outcome, body["metadata"]["uid"], took)
+    event = event_of(outcome)
+    if event is not None:
+        kopf.event(body, type=event[0], reason=event[1], message=event[2])
     line = (f"{action} devnamespace/{body['metadata']['name']}: {outcome.result} ({outcome.reason}) "
             f"in {took * 1000:.0f} ms")
     if outcome.applied or outcome.removed:
         line += f"; applied {outcome.applied}, removed {outcome.removed}"
-    if outcome.result in ("failed", "retry"):
+    if outcome.effect.warn:
         logger.warning(f"{line}: {outcome.message}")
     else:
         logger.info(line)
@@ -119,18 +117,11 @@ def _finish(body: Any, patch: kopf.Patch, outcome: Outcome, started: float, logg
             action: str) -> None:
     if outcome.status:
         patch.status.update(outcome.status)  # written by Kopf after the handler, with its bookkeeping
-    _record(body, outcome, time.monotonic() - started, logger, action)
-    if outcome.result == "failed":
+    record(body, outcome, time.monotonic() - started, logger, action)
+    if outcome.result is Result.FAILED:
         raise kopf.PermanentError(outcome.message)
     if outcome.retry_after is not None:
         raise kopf.TemporaryError(outcome.message, delay=outcome.retry_after)
-
-
-def _wake(memo: kopf.Memo, uid: str) -> None:
-    """Tell the object's expiry daemon to re-plan now (the spec, hence the expiry, may have changed)."""
-    event = memo.wakeups.get(uid)
-    if event is not None:
-        memo.loop.call_soon_threadsafe(event.set)
 
 
 @kopf.on.resume(*RESOURCE)
@@ -141,7 +132,7 @@ def provision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: loggi
     """Create or update the namespace and its guardrails (also on operator start, for every object)."""
     started = time.monotonic()
     outcome = reconcile.reconcile(memo.ctx, body, utcnow())
-    _wake(memo, body["metadata"]["uid"])
+    memo.wakeups.wake(body["metadata"]["uid"])
     _finish(body, patch, outcome, started, logger, str(reason))
 
 
@@ -159,7 +150,7 @@ async def expiry_timer(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
     """Sleep until the next deadline of this DevNamespace, act on it, repeat."""
     ctx: Context = memo.ctx
     uid = body["metadata"]["uid"]
-    wake = memo.wakeups.setdefault(uid, asyncio.Event())
+    wake = memo.wakeups.register(uid)
     try:
         while not stopped:
             wake.clear()
@@ -168,28 +159,18 @@ async def expiry_timer(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
             try:
                 step = (reconcile.Step(None, due.next_wake, due.expires) if due.action is None else
                         await asyncio.to_thread(reconcile.expiry_step, ctx, snapshot(body), utcnow()))
-            except reconcile.ApiError as exc:
+            except ApiError as exc:
                 logger.warning(f"expiry check failed, retrying in 5 s: {exc}")
                 await _sleep(stopped, wake, 5.0)
                 continue
-            metrics.set_expiry(uid, step.expires_at)
+            metrics.EXPIRIES.set(uid, step.expires_at)
             if step.outcome is not None:
-                _count(step.outcome)
-                _record(body, step.outcome, time.monotonic() - started, logger, "expiry")
+                record(body, step.outcome, time.monotonic() - started, logger, "expiry")
             timeout = None if step.next_wake is None else max(0.0, (step.next_wake - utcnow()).total_seconds())
             await _sleep(stopped, wake, timeout)
     finally:
-        memo.wakeups.pop(uid, None)
-        metrics.set_expiry(uid, None)
-
-
-def _count(outcome: Outcome) -> None:
-    if outcome.result == "expired":
-        metrics.EXPIRY_DELETIONS.labels("false").inc()
-    elif outcome.result == "would-expire":
-        metrics.EXPIRY_DELETIONS.labels("true").inc()
-    elif outcome.result == "warned":
-        metrics.WARNINGS_SENT.inc()
+        memo.wakeups.forget(uid)
+        metrics.EXPIRIES.set(uid, None)
 
 
 async def _sleep(stopped: Any, wake: asyncio.Event, timeout: float | None) -> None:
@@ -204,17 +185,6 @@ async def _sleep(stopped: Any, wake: asyncio.Event, timeout: float | None) -> No
 
 # -- drift and orphans ----------------------------------------------------------------------------------------
 
-#: Kinds devns keeps in their declared state, and how Kopf names their resources.
-GUARDED = {
-    "Namespace": ("", "v1", "namespaces"),
-    "NetworkPolicy": ("networking.k8s.io", "v1", "networkpolicies"),
-    "ResourceQuota": ("", "v1", "resourcequotas"),
-    "LimitRange": ("", "v1", "limitranges"),
-    "RoleBinding": ("rbac.authorization.k8s.io", "v1", "rolebindings"),
-    "ClusterRoleBinding": ("rbac.authorization.k8s.io", "v1", "clusterrolebindings"),
-}
-
-
 #: What drift checks and their Events need of a DevNamespace; the rest (managedFields, status) is not copied.
 INDEXED_METADATA = ("name", "uid", "creationTimestamp", "resourceVersion", "generation", "deletionTimestamp")
 
@@ -222,7 +192,7 @@ INDEXED_METADATA = ("name", "uid", "creationTimestamp", "resourceVersion", "gene
 @kopf.index(*RESOURCE)
 def devnamespaces_by_uid(body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]:
     """uid -> the latest DevNamespace (identity and spec): desired state for drift checks without reading the
-    API. Called for every DevNamespace event, so it copies only what ``reconcile.drifted`` reads."""
+    API. Called for every DevNamespace event, so it copies only what the drift check reads."""
     meta = dict(body["metadata"])  # one plain copy of the top level: Kopf's views resolve every key lookup
     return {meta["uid"]: {"apiVersion": body["apiVersion"], "kind": body["kind"],
                           "metadata": {k: meta[k] for k in INDEXED_METADATA if k in meta},
@@ -230,11 +200,10 @@ def devnamespaces_by_uid(body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]
 
 
 def owner_uid(kind: str, obj: Mapping[str, Any]) -> str | None:
-    meta = obj["metadata"]
     if kind == "Namespace":
         return gc.claimed_uid(obj) or None
-    return next((o.get("uid") for o in meta.get("ownerReferences") or [] if o.get("kind") == "DevNamespace"),
-                None)
+    return next((o.get("uid") for o in obj["metadata"].get("ownerReferences") or []
+                 if o.get("kind") == "DevNamespace"), None)
 
 
 async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
@@ -262,27 +231,21 @@ async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
     actual = None if event["type"] == "DELETED" else copy.deepcopy(obj)
     outcome = await asyncio.to_thread(reconcile.repair, memo.ctx, owner, want, event["type"], actual, utcnow())
     if outcome is not None:
-        metrics.DRIFT_REPAIRS.labels(param).inc()
-        kopf.event(owner, type="Warning", reason="DriftRepaired", message=outcome.message)
-        _record(owner, outcome, time.monotonic() - started, logger, "repair")
+        record(owner, outcome, time.monotonic() - started, logger, "repair")
 
 
 def orphan(body: dict[str, Any], memo: kopf.Memo, logger: logging.Logger) -> None:
-    """Collect a namespace devns created whose DevNamespace is gone (proof required; see ``gc``).
+    """Collect a namespace devns created whose DevNamespace is gone (proof required; see ``reconcile.orphans``).
 
     Triggered by the namespace watch: its initial listing after a start (DevNamespaces deleted while the
     operator was down), a new look-alike, and the update the garbage collector makes when it strips the
     ownerReference of a DevNamespace deleted with --cascade=orphan. Kopf indexes are complete before handlers
     run, and the DevNamespace is read again before anything is deleted.
     """
-    outcome = reconcile.collect_orphan(memo.ctx, body, memo.reported, utcnow())
-    if outcome is None:
-        return
-    if outcome.result == "orphan-deleted":
-        metrics.ORPHAN_DELETIONS.labels("false").inc()
-    elif outcome.result == "would-delete-orphan":
-        metrics.ORPHAN_DELETIONS.labels("true").inc()
-    logger.warning(f"orphan check: {outcome.message}")
+    outcome = reconcile.collect_orphan(memo.ctx, body, utcnow())
+    if outcome is not None:
+        metrics.record(outcome, None, 0.0)
+        logger.warning(f"orphan check: {outcome.message}")
 
 
 def quiet_guards(record: logging.LogRecord) -> bool:
@@ -292,8 +255,9 @@ def quiet_guards(record: logging.LogRecord) -> bool:
                 and record.getMessage().endswith("' succeeded."))
 
 
-for _kind, (_group, _version, _plural) in GUARDED.items():
+for _kind in GUARDED_KINDS:
     # No client-side label filter: the watch's server-side selector already narrows it, and an object whose
     # managed-by label was removed arrives as DELETED without that label; it must still reach guard().
-    kopf.on.event(_group or _version, _version if _group else _plural, *([_plural] if _group else []),
-                  id=f"guard-{_plural}", param=_kind)(guard)
+    _k = KINDS[_kind]
+    kopf.on.event(_k.group or _k.version, _k.version if _k.group else _k.plural, *([_k.plural] if _k.group else []),
+                  id=f"guard-{_k.plural}", param=_kind)(guard)

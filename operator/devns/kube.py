@@ -1,13 +1,13 @@
 """A small typed wrapper over the official client's REST layer: get, list, create, server-side apply, delete.
 
 Objects are plain dicts (what ``render.py`` produces and what the API returns), so comparing desired and actual
-needs no model conversion. Only ``reconcile.py`` (and the operator's start-up) use this module.
+needs no model conversion. Paths come from ``contract.KINDS``. Only the ``reconcile`` package (and the CLI, which
+builds the client) use this module; ``bench/`` uses it as a plain client.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -15,33 +15,12 @@ import kubernetes
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from .contract import FIELD_MANAGER, KINDS
 from .diff import upgraded_managed_fields
-from .models import GROUP, PLURAL, VERSION
 
-FIELD_MANAGER = "devns"
 APPLY = "application/apply-patch+yaml"
 MERGE = "application/merge-patch+json"
 TIMEOUT = (5, 30)  # connect, read seconds: a dead API server is noticed, never waited on forever
-
-
-@dataclass(frozen=True)
-class Kind:
-    prefix: str  # /api/v1 or /apis/<group>/<version>
-    plural: str
-    namespaced: bool
-
-
-KINDS = {
-    "Namespace": Kind("/api/v1", "namespaces", False),
-    "ResourceQuota": Kind("/api/v1", "resourcequotas", True),
-    "LimitRange": Kind("/api/v1", "limitranges", True),
-    "Event": Kind("/api/v1", "events", True),
-    "Secret": Kind("/api/v1", "secrets", True),
-    "NetworkPolicy": Kind("/apis/networking.k8s.io/v1", "networkpolicies", True),
-    "RoleBinding": Kind("/apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
-    "ClusterRoleBinding": Kind("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
-    "DevNamespace": Kind(f"/apis/{GROUP}/{VERSION}", PLURAL, False),
-}
 
 
 class ApiError(Exception):
@@ -80,7 +59,7 @@ class Kube:
     @staticmethod
     def path(kind: str, name: str | None = None, namespace: str | None = None, sub: str | None = None) -> str:
         k = KINDS[kind]
-        parts = [k.prefix]
+        parts = [k.path_prefix]
         if k.namespaced and namespace:
             parts.append(f"namespaces/{quote(namespace)}")
         parts.append(k.plural)

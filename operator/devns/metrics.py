@@ -1,7 +1,9 @@
 """Prometheus metrics (``devns_`` prefix, units in names, low-cardinality labels, never object names).
 
-The handlers count; this module only declares. ``PHASES`` tracks each DevNamespace's last known phase so the
-``devns_devnamespaces`` gauge is exact without listing objects at scrape time.
+Declares the metrics and ``record(outcome, seconds)``, which counts an ``Outcome`` by the table ``COUNTERS``
+(result -> counter and labels); the handlers call it. ``PHASES`` tracks each DevNamespace's last known phase so
+the ``devns_devnamespaces`` gauge is exact without listing objects at scrape time; ``EXPIRIES`` each one's expiry
+for ``devns_next_expiry_seconds``.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import time
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics, start_http_server
 
+from .contract import PHASES as PHASE_NAMES
+from .outcome import RECONCILE_RESULTS, Outcome, Result
+
 disable_created_metrics()  # no *_created series: they double the output and nobody alerts on them
 
 RECONCILES = Counter("devns_reconciles_total", "Reconciles of DevNamespaces, by result "
-                     "(created, updated, unchanged, failed, retry, deleting, deleted).", ["result"])
+                     f"({', '.join(RECONCILE_RESULTS)}).", ["result"])
 RECONCILE_SECONDS = Histogram("devns_reconcile_duration_seconds", "Time spent in one reconcile.",
                               buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 OBJECTS_APPLIED = Counter("devns_objects_applied_total", "Objects created or updated by server-side apply, by kind.",
@@ -30,9 +35,6 @@ ORPHAN_DELETIONS = Counter("devns_orphan_deletions_total", "Namespaces devns cre
                            "garbage-collected with a valid proof (dry_run=true: would have been).", ["dry_run"])
 NEXT_EXPIRY = Gauge("devns_next_expiry_seconds", "Seconds until the soonest DevNamespace expiry (+Inf if none).")
 DEVNAMESPACES = Gauge("devns_devnamespaces", "DevNamespaces by phase.", ["phase"])
-
-PHASE_NAMES = ("Pending", "Ready", "Failed", "Terminating", "Expiring", "Expired")
-
 
 class PhaseTracker:
     """uid -> phase, mirrored into the devns_devnamespaces gauge."""
@@ -57,26 +59,58 @@ class PhaseTracker:
 
 PHASES = PhaseTracker()
 
-_expiries: dict[str, float] = {}
-_expiries_lock = threading.Lock()
+class ExpiryTracker:
+    """uid -> expiry (Unix time), for devns_next_expiry_seconds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._expiries: dict[str, float] = {}
+        NEXT_EXPIRY.set_function(self.seconds_to_next)
+
+    def set(self, uid: str, expires_at: "dt.datetime | None") -> None:
+        """Remember (or, with None, forget) an object's expiry."""
+        with self._lock:
+            if expires_at is None:
+                self._expiries.pop(uid, None)
+            else:
+                self._expiries[uid] = expires_at.timestamp()
+
+    def seconds_to_next(self) -> float:
+        with self._lock:
+            soonest = min(self._expiries.values(), default=None)
+        return math.inf if soonest is None else soonest - time.time()
 
 
-def set_expiry(uid: str, expires_at: "dt.datetime | None") -> None:
-    """Remember (or forget) an object's expiry for devns_next_expiry_seconds."""
-    with _expiries_lock:
-        if expires_at is None:
-            _expiries.pop(uid, None)
-        else:
-            _expiries[uid] = expires_at.timestamp()
+EXPIRIES = ExpiryTracker()
+
+#: Counters an outcome increments besides devns_reconciles_total, by result: (counter, label values).
+COUNTERS: dict[Result, tuple[Counter, tuple[str, ...]]] = {
+    Result.EXPIRED: (EXPIRY_DELETIONS, ("false",)),
+    Result.WOULD_EXPIRE: (EXPIRY_DELETIONS, ("true",)),
+    Result.WARNED: (WARNINGS_SENT, ()),
+    Result.ORPHAN_DELETED: (ORPHAN_DELETIONS, ("false",)),
+    Result.WOULD_DELETE_ORPHAN: (ORPHAN_DELETIONS, ("true",)),
+}
 
 
-def _seconds_to_next_expiry() -> float:
-    with _expiries_lock:
-        soonest = min(_expiries.values(), default=None)
-    return math.inf if soonest is None else soonest - time.time()
-
-
-NEXT_EXPIRY.set_function(_seconds_to_next_expiry)
+def record(outcome: Outcome, uid: str | None, seconds: float) -> None:
+    """Count one outcome: its result, duration, applied objects, the DevNamespace's phase (``uid``), and the
+    counter its result has in ``COUNTERS``."""
+    effect = outcome.effect
+    if outcome.result in COUNTERS:
+        counter, labels = COUNTERS[outcome.result]
+        (counter.labels(*labels) if labels else counter).inc()
+    if outcome.result is Result.REPAIRED:
+        for item in outcome.applied:
+            DRIFT_REPAIRS.labels(item.split("/", 1)[0]).inc()
+    if not effect.reconcile:
+        return
+    RECONCILES.labels(outcome.result.value).inc()
+    RECONCILE_SECONDS.observe(seconds)
+    for item in outcome.applied:
+        OBJECTS_APPLIED.labels(item.split("/", 1)[0]).inc()
+    if uid is not None:
+        PHASES.set(uid, None if effect.gone else outcome.phase)
 
 
 def serve(port: int) -> None:

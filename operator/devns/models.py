@@ -3,7 +3,8 @@
 The CRD schema in ``crds/`` is generated from these models (``make crds``, see ``crd.py``); the CEL rules that
 admission enforces are attached here, next to the fields they guard, and pydantic enforces the same rules again
 when the operator reads an object (an object may predate a schema change, or the CRD may be an old one).
-Policy that depends on operator settings (allowed roles, maxTTL, privileged PSS) is checked in ``render.py``.
+Policy that depends on operator settings (allowed roles, privileged PSS) is checked in ``render.py``, maxTTL in
+``expiry.py``. API names (group, version, kind) and reserved keys come from ``contract.py``.
 """
 
 from __future__ import annotations
@@ -13,19 +14,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
+from .contract import PHASES, RESERVED_KEYS, RESERVED_PREFIXES
 from .units import DURATION_PATTERN, QUANTITY_PATTERN, parse_duration, parse_quantity
 
-GROUP = "devns.io"
-VERSION = "v1alpha1"
-KIND = "DevNamespace"
-PLURAL = "devnamespaces"
-SINGULAR = "devnamespace"
-SHORT_NAMES = ["devns"]
-
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-#: Label and annotation prefixes only devns and Pod Security admission may set on a managed namespace.
-RESERVED_PREFIXES = ("devns.io/", "pod-security.kubernetes.io/")
-RESERVED_KEYS = ("app.kubernetes.io/managed-by", "kubernetes.io/metadata.name")
 
 _reserved_rule = " && ".join([f"!k.startsWith('{p}')" for p in RESERVED_PREFIXES]
                              + [f"k != '{k}'" for k in RESERVED_KEYS])
@@ -198,8 +190,7 @@ class Condition(_Model):
 class DevNamespaceStatus(_Model):
     """What the operator observed and did."""
 
-    phase: Literal["Pending", "Ready", "Failed", "Terminating", "Expiring", "Expired"] | None = Field(
-        None, description="Pending, Ready, Failed, Terminating, Expiring or Expired.")
+    phase: Literal[PHASES] | None = Field(None, description=f"{', '.join(PHASES[:-1])} or {PHASES[-1]}.")
     namespace: str | None = Field(None, description="The namespace this DevNamespace manages.")
     expires_at: str | None = Field(None, alias="expiresAt", description="Effective expiry (UTC, RFC 3339).")
     expired_at: str | None = Field(None, alias="expiredAt",

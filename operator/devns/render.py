@@ -1,8 +1,10 @@
-"""Spec -> desired objects. Pure: no API calls, no clock (``now`` is passed in), no global state.
+"""Spec -> the objects devns keeps for it. Pure: no API calls, no clock, no global state.
 
-``render(dn, settings)`` returns the namespace and every child devns keeps in and around it, as plain dicts ready
-for server-side apply, or raises ``SpecProblem`` (before anything is created) when the spec breaks a rule that
-the CRD schema cannot express because it depends on the operator's settings.
+``render(ref, spec, settings, namespace=..., expires_at=..., proof=...)`` returns the namespace and every child
+devns keeps in and around it (``Rendered``), as plain dicts ready for a POST or a server-side apply, or raises
+``SpecProblem`` (before anything is created) when the spec breaks a rule that the CRD schema cannot express
+because it depends on the operator's settings. Callers get it through ``desired.desired_for``, which also works
+out the namespace name, the expiry and the proof, once per DevNamespace version.
 """
 
 from __future__ import annotations
@@ -12,33 +14,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import GROUP, KIND, VERSION, DevNamespaceSpec, Owner
+from .contract import (ALLOW_DNS_POLICY, ALLOW_FROM_NAMESPACES_POLICY, ALLOW_SAME_NAMESPACE_POLICY, ANN_CONTACT,
+                       ANN_CREATED_BY, ANN_EXPIRES_AT, ANN_OWNER, ANN_PROOF, ANN_PURPOSE, ANN_TEAM, ANN_TTL,
+                       API_VERSION, CLUSTER_VIEW_BINDING_PREFIX, DENY_POLICY, KIND, KINDS,
+                       LABEL_DEVNAMESPACE, LABEL_NAMESPACE_NAME, LABEL_OWNER, LABEL_TEAM, LIMITRANGE_NAME,
+                       MANAGED_BY, MANAGER, OWNERS_BINDING_PREFIX, PSS_MODES, PSS_PREFIX, QUOTA_NAME)
+from .models import DevNamespaceSpec, Owner
 from .settings import Settings
 from .units import format_time, parse_quantity
 
-MANAGED_BY = "app.kubernetes.io/managed-by"
-MANAGER = "devns"
-LABEL_DEVNAMESPACE = "devns.io/devnamespace"
-LABEL_OWNER = "devns.io/owner"
-LABEL_TEAM = "devns.io/team"
-ANN_OWNER = "devns.io/owner"
-ANN_TEAM = "devns.io/team"
-ANN_PURPOSE = "devns.io/purpose"
-ANN_CONTACT = "devns.io/contact"
-ANN_TTL = "devns.io/ttl"
-ANN_EXPIRES_AT = "devns.io/expires-at"
-ANN_CREATED_BY = "devns.io/created-by"
-ANN_PROOF = "devns.io/proof"
-PSS_MODES = ("enforce", "audit", "warn")
-#: Set by the API server on every namespace (and used by network policies to select namespaces by name).
-LABEL_NAMESPACE_NAME = "kubernetes.io/metadata.name"
-
-#: Child kinds in apply order: guardrails first, access last, so owners never get a namespace without them.
-CHILD_KINDS = ("NetworkPolicy", "ResourceQuota", "LimitRange", "ClusterRoleBinding", "RoleBinding")
-
-QUOTA_NAME = "devns-quota"
-LIMITRANGE_NAME = "devns-limits"
-DENY_POLICY = "devns-default-deny"
 LIMIT_ORDER = ("min", "defaultRequest", "default", "max")
 
 
@@ -59,7 +43,7 @@ class DevNamespaceRef:
     created: dt.datetime
 
     def owner_reference(self) -> dict[str, Any]:
-        return {"apiVersion": f"{GROUP}/{VERSION}", "kind": KIND, "name": self.name, "uid": self.uid,
+        return {"apiVersion": API_VERSION, "kind": KIND, "name": self.name, "uid": self.uid,
                 "controller": True}
 
     @property
@@ -68,7 +52,9 @@ class DevNamespaceRef:
 
 
 @dataclass(frozen=True)
-class Desired:
+class Rendered:
+    """The namespace and its children (in ``CHILD_KINDS`` order), as plain dicts."""
+
     namespace: dict[str, Any]
     children: list[dict[str, Any]] = field(default_factory=list)
 
@@ -76,9 +62,14 @@ class Desired:
     def namespace_name(self) -> str:
         return self.namespace["metadata"]["name"]
 
+    def find(self, kind: str, name: str) -> dict[str, Any] | None:
+        """The desired object of ``kind`` named ``name``, or None when devns does not declare it."""
+        if kind == "Namespace":
+            return self.namespace if self.namespace_name == name else None
+        return next((c for c in self.children if c["kind"] == kind and c["metadata"]["name"] == name), None)
 
-def namespace_name(name: str, spec: DevNamespaceSpec) -> str:
-    return spec.namespace or name
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [c for c in self.children if c["kind"] == kind]
 
 
 def sanitize_label_value(value: str) -> str:
@@ -97,7 +88,7 @@ def subjects(owners: list[Owner]) -> list[dict[str, Any]]:
         if o.kind == "ServiceAccount":
             out.append({"kind": "ServiceAccount", "name": o.name, "namespace": o.namespace})
         else:
-            out.append({"kind": o.kind, "name": o.name, "apiGroup": "rbac.authorization.k8s.io"})
+            out.append({"kind": o.kind, "name": o.name, "apiGroup": KINDS["RoleBinding"].group})
     return out
 
 
@@ -140,9 +131,12 @@ def _meta(name: str, ref: DevNamespaceRef, namespace: str | None = None) -> dict
     return meta
 
 
+def _object(kind: str, meta: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {"apiVersion": KINDS[kind].api_version, "kind": kind, "metadata": meta, **fields}
+
+
 def _netpol(name: str, ns: str, ref: DevNamespaceRef, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(name, ref, ns),
-            "spec": spec}
+    return _object("NetworkPolicy", _meta(name, ref, ns), spec=spec)
 
 
 def network_policies(ns: str, spec: DevNamespaceSpec, settings: Settings, ref: DevNamespaceRef) -> list[dict]:
@@ -150,17 +144,17 @@ def network_policies(ns: str, spec: DevNamespaceSpec, settings: Settings, ref: D
     net = spec.network
     if net.allow_same_namespace:
         peer = [{"podSelector": {}}]
-        policies.append(_netpol("devns-allow-same-namespace", ns, ref, {
+        policies.append(_netpol(ALLOW_SAME_NAMESPACE_POLICY, ns, ref, {
             "podSelector": {}, "policyTypes": ["Ingress", "Egress"],
             "ingress": [{"from": peer}], "egress": [{"to": peer}]}))
     if net.allow_dns:
-        policies.append(_netpol("devns-allow-dns", ns, ref, {
+        policies.append(_netpol(ALLOW_DNS_POLICY, ns, ref, {
             "podSelector": {}, "policyTypes": ["Egress"],
             "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
                 LABEL_NAMESPACE_NAME: settings.dns_namespace}}}],
                 "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}))
     if net.allow_from_namespaces:
-        policies.append(_netpol("devns-allow-from-namespaces", ns, ref, {
+        policies.append(_netpol(ALLOW_FROM_NAMESPACES_POLICY, ns, ref, {
             "podSelector": {}, "policyTypes": ["Ingress"],
             "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [{
                 "key": LABEL_NAMESPACE_NAME, "operator": "In",
@@ -168,13 +162,13 @@ def network_policies(ns: str, spec: DevNamespaceSpec, settings: Settings, ref: D
     return policies
 
 
-def render(ref: DevNamespaceRef, spec: DevNamespaceSpec, settings: Settings,
-           expires_at: dt.datetime | None, proof: str | None = None) -> Desired:
+def render(ref: DevNamespaceRef, spec: DevNamespaceSpec, settings: Settings, *, namespace: str,
+           expires_at: dt.datetime | None, proof: str | None = None) -> Rendered:
     """The namespace and children a DevNamespace should have. Raises SpecProblem for a spec we must not apply.
 
     ``proof`` is the HMAC that lets the orphan collector recognise the namespace as devns's (see ``gc``).
     """
-    ns = namespace_name(ref.name, spec)
+    ns = namespace
     role = check_policy(ns, spec, settings)
     limits = merged_limits(spec, settings)
 
@@ -186,8 +180,8 @@ def render(ref: DevNamespaceRef, spec: DevNamespaceSpec, settings: Settings,
     # owner of every label present at creation, this one included; declaring it keeps "owned but not wanted" empty.
     labels[LABEL_NAMESPACE_NAME] = ns
     for mode in PSS_MODES:
-        labels[f"pod-security.kubernetes.io/{mode}"] = spec.pod_security
-        labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
+        labels[f"{PSS_PREFIX}{mode}"] = spec.pod_security
+        labels[f"{PSS_PREFIX}{mode}-version"] = "latest"
     annotations = {**spec.annotations, ANN_OWNER: ", ".join(owner_text(o) for o in spec.owners),
                    ANN_CREATED_BY: ref.created_by}
     for key, value in ((ANN_PROOF, proof), (ANN_TEAM, spec.team), (ANN_PURPOSE, spec.purpose),
@@ -195,25 +189,22 @@ def render(ref: DevNamespaceRef, spec: DevNamespaceSpec, settings: Settings,
                        (ANN_TTL, spec.ttl), (ANN_EXPIRES_AT, expires_at and format_time(expires_at))):
         if value:
             annotations[key] = value
-    namespace = {"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": ns, "labels": labels, "annotations": annotations,
-                              "ownerReferences": [ref.owner_reference()]}}
+    namespace_obj = _object("Namespace", {"name": ns, "labels": labels, "annotations": annotations,
+                                          "ownerReferences": [ref.owner_reference()]})
 
     children: list[dict[str, Any]] = network_policies(ns, spec, settings, ref)
-    children.append({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": _meta(QUOTA_NAME, ref, ns),
-                     "spec": {"hard": {**settings.default_quota, **{k: str(v) for k, v in spec.quota.items()}}}})
-    children.append({"apiVersion": "v1", "kind": "LimitRange", "metadata": _meta(LIMITRANGE_NAME, ref, ns),
-                     "spec": {"limits": [{"type": "Container", **{k: {r: str(q) for r, q in v.items()}
-                                                                  for k, v in limits.items()}}]}})
+    children.append(_object("ResourceQuota", _meta(QUOTA_NAME, ref, ns), spec={
+        "hard": {**settings.default_quota, **{k: str(v) for k, v in spec.quota.items()}}}))
+    children.append(_object("LimitRange", _meta(LIMITRANGE_NAME, ref, ns), spec={
+        "limits": [{"type": "Container", **{k: {r: str(q) for r, q in v.items()} for k, v in limits.items()}}]}))
     if spec.cluster_view:
-        children.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                         "metadata": _meta(f"devns-view-{ref.name}", ref),
-                         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                                     "name": settings.cluster_view_role},
-                         "subjects": subjects(spec.owners)})
+        children.append(_object("ClusterRoleBinding", _meta(f"{CLUSTER_VIEW_BINDING_PREFIX}{ref.name}", ref),
+                                roleRef=_cluster_role(settings.cluster_view_role), subjects=subjects(spec.owners)))
     # roleRef is immutable: the binding's name carries the role, so a role change is create-new + delete-old.
-    children.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                     "metadata": _meta(f"devns-owners-{role}".replace(":", "-")[:253], ref, ns),
-                     "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-                     "subjects": subjects(spec.owners)})
-    return Desired(namespace=namespace, children=children)
+    children.append(_object("RoleBinding", _meta(f"{OWNERS_BINDING_PREFIX}{role}".replace(":", "-")[:253], ref, ns),
+                            roleRef=_cluster_role(role), subjects=subjects(spec.owners)))
+    return Rendered(namespace=namespace_obj, children=children)
+
+
+def _cluster_role(name: str) -> dict[str, str]:
+    return {"apiGroup": KINDS["ClusterRoleBinding"].group, "kind": "ClusterRole", "name": name}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
@@ -110,26 +111,26 @@ class Settings(BaseSettings):
                 parse_quantity(value)
         return self
 
-    # -- derived values (parsed once, used everywhere) -------------------------------------------------------
-    @property
+    # -- derived values (parsed on first use, then cached: the settings are frozen) -------------------------
+    @cached_property
     def default_ttl_delta(self) -> dt.timedelta | None:
         return optional_duration(self.default_ttl)
 
-    @property
+    @cached_property
     def max_ttl_delta(self) -> dt.timedelta | None:
         return optional_duration(self.max_ttl)
 
-    @property
+    @cached_property
     def warn_before_deltas(self) -> list[tuple[str, dt.timedelta]]:
         """(label, lead time), longest first."""
         return sorted(((w, parse_duration(w)) for w in self.warn_before), key=lambda p: p[1], reverse=True)
 
-    @property
+    @cached_property
     def expired_retention_delta(self) -> dt.timedelta:
         value = self.expired_retention.strip().lower()
         return dt.timedelta(0) if value in (*NEVER, "0", "0s") else parse_duration(value)
 
-    @property
+    @cached_property
     def stuck_terminating_delta(self) -> dt.timedelta:
         return parse_duration(self.stuck_terminating_after)
 

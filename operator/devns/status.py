@@ -12,7 +12,10 @@ from typing import Any
 
 from .units import format_time
 
+#: Condition types and the phase the lifecycle sets while warnings are out.
 READY = "Ready"
+EXPIRING = "Expiring"
+EXPIRED = "Expired"
 
 
 def set_condition(conditions: list[dict[str, Any]], *, type: str, status: str, reason: str, message: str,

@@ -6,8 +6,8 @@ import re
 import pytest
 
 from devns.models import DevNamespaceSpec
-from devns.render import (CHILD_KINDS, DevNamespaceRef, SpecProblem, merged_limits, render, sanitize_label_value,
-                          subjects)
+from devns.contract import CHILD_KINDS
+from devns.render import DevNamespaceRef, SpecProblem, merged_limits, render, sanitize_label_value, subjects
 from devns.settings import Settings
 
 UTC = dt.timezone.utc
@@ -24,7 +24,8 @@ def make_spec(**fields):
 
 
 def rendered(settings=None, expires_at=EXPIRES, ref=REF, proof=None, **fields):
-    return render(ref, make_spec(**fields), settings or Settings(), expires_at, proof)
+    return render(ref, make_spec(**fields), settings or Settings(), namespace=fields.get("namespace", ref.name),
+                  expires_at=expires_at, proof=proof)
 
 
 def child(desired, kind, name=None):
@@ -354,7 +355,8 @@ def test_reserved_namespace_refused(fields, settings):
 
 def test_reserved_namespace_from_devnamespace_name():
     with pytest.raises(SpecProblem) as info:
-        render(DevNamespaceRef("kube-mine", "u", CREATED), make_spec(), Settings(), None)
+        render(DevNamespaceRef("kube-mine", "u", CREATED), make_spec(), Settings(), namespace="kube-mine",
+               expires_at=None)
     assert info.value.reason == "ReservedNamespace"
 
 

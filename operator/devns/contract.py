@@ -1,0 +1,125 @@
+"""The devns contract: every name devns writes to the cluster or reads back from it, and the one table of kinds.
+
+API group, version and kind of the DevNamespace; labels, annotations, the finalizer, the field manager, the fixed
+names of the children; and ``KINDS``: each kind devns calls the API for, where it lives (group, version, plural,
+namespaced), whether devns creates and guards objects of it, in which order children are applied, and which maps
+hold quantities (how an actual object is compared with the desired one). Every other module, and ``bench/`` and
+the tests, import these names from here; nothing spells them again. Imports nothing from devns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# -- the API ------------------------------------------------------------------------------------------------------
+GROUP = "devns.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+KIND = "DevNamespace"
+PLURAL = "devnamespaces"
+SINGULAR = "devnamespace"
+SHORT_NAMES = ["devns"]
+
+#: The phases of a DevNamespace (``status.phase``).
+PHASES = ("Pending", "Ready", "Failed", "Terminating", "Expiring", "Expired")
+
+# -- who writes ---------------------------------------------------------------------------------------------------
+#: Field manager of every write the operator makes (server-side apply and POST).
+FIELD_MANAGER = "devns"
+#: Holds a DevNamespace until its namespace is gone; added at admission by manifests/base/finalizer-policy.yaml.
+FINALIZER = "devns.io/finalizer"
+
+# -- labels and annotations ---------------------------------------------------------------------------------------
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGER = "devns"
+#: Server-side selector of everything devns manages (the drift watches, the bench's watches).
+MANAGED_SELECTOR = f"{MANAGED_BY}={MANAGER}"
+LABEL_DEVNAMESPACE = "devns.io/devnamespace"
+LABEL_OWNER = "devns.io/owner"
+LABEL_TEAM = "devns.io/team"
+ANN_OWNER = "devns.io/owner"
+ANN_TEAM = "devns.io/team"
+ANN_PURPOSE = "devns.io/purpose"
+ANN_CONTACT = "devns.io/contact"
+ANN_TTL = "devns.io/ttl"
+ANN_EXPIRES_AT = "devns.io/expires-at"
+ANN_CREATED_BY = "devns.io/created-by"
+ANN_PROOF = "devns.io/proof"
+PSS_PREFIX = "pod-security.kubernetes.io/"
+PSS_MODES = ("enforce", "audit", "warn")
+#: Set by the API server on every namespace (and used by network policies to select namespaces by name).
+LABEL_NAMESPACE_NAME = "kubernetes.io/metadata.name"
+#: Label and annotation prefixes and keys only devns (and Pod Security admission) may set on a managed namespace.
+RESERVED_PREFIXES = ("devns.io/", PSS_PREFIX)
+RESERVED_KEYS = (MANAGED_BY, LABEL_NAMESPACE_NAME)
+#: Labels of the objects devns creates for itself (its namespace, its key Secret).
+SELF_LABELS = {"app.kubernetes.io/name": "devns"}
+
+
+def children_selector(devnamespace: str) -> str:
+    """Label selector of the children of one DevNamespace."""
+    return f"{LABEL_DEVNAMESPACE}={devnamespace},{MANAGED_SELECTOR}"
+
+
+# -- fixed object names -------------------------------------------------------------------------------------------
+QUOTA_NAME = "devns-quota"
+LIMITRANGE_NAME = "devns-limits"
+DENY_POLICY = "devns-default-deny"
+ALLOW_SAME_NAMESPACE_POLICY = "devns-allow-same-namespace"
+ALLOW_DNS_POLICY = "devns-allow-dns"
+ALLOW_FROM_NAMESPACES_POLICY = "devns-allow-from-namespaces"
+CLUSTER_VIEW_BINDING_PREFIX = "devns-view-"
+OWNERS_BINDING_PREFIX = "devns-owners-"
+
+# -- the kinds ----------------------------------------------------------------------------------------------------
+LIMIT_QUANTITIES = frozenset({"default", "defaultRequest", "max", "min", "maxLimitRequestRatio"})
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind devns calls the API for."""
+
+    kind: str
+    group: str  # "" for the core group
+    version: str
+    plural: str
+    namespaced: bool
+    #: "namespace": the namespace itself; "child": created for a DevNamespace, owned by it; "": only read or
+    #: written for devns's own bookkeeping (its DevNamespaces, Events, its key Secret).
+    role: str = ""
+    #: Keys whose values (at any depth below them) are resource quantities: ``1000m`` equals ``1``.
+    quantities: frozenset[str] = frozenset()
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def path_prefix(self) -> str:
+        """``/api/v1`` or ``/apis/<group>/<version>``."""
+        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+
+    @property
+    def guarded(self) -> bool:
+        """Watched for drift (server-side selector ``MANAGED_SELECTOR``) and kept in its declared state."""
+        return self.role in ("namespace", "child")
+
+
+_RBAC, _NET = "rbac.authorization.k8s.io", "networking.k8s.io"
+#: Every kind devns touches. Children are listed in apply order: guardrails first, access last, so owners never
+#: get a namespace without them.
+KINDS: dict[str, Kind] = {k.kind: k for k in (
+    Kind("Namespace", "", "v1", "namespaces", False, role="namespace"),
+    Kind("NetworkPolicy", _NET, "v1", "networkpolicies", True, role="child"),
+    Kind("ResourceQuota", "", "v1", "resourcequotas", True, role="child", quantities=frozenset({"hard"})),
+    Kind("LimitRange", "", "v1", "limitranges", True, role="child", quantities=LIMIT_QUANTITIES),
+    Kind("ClusterRoleBinding", _RBAC, "v1", "clusterrolebindings", False, role="child"),
+    Kind("RoleBinding", _RBAC, "v1", "rolebindings", True, role="child"),
+    Kind("Event", "", "v1", "events", True),
+    Kind("Secret", "", "v1", "secrets", True),
+    Kind(KIND, GROUP, VERSION, PLURAL, False),
+)}
+#: Child kinds in apply order.
+CHILD_KINDS = tuple(k.kind for k in KINDS.values() if k.role == "child")
+#: The namespace and the child kinds: what the drift watches cover.
+GUARDED_KINDS = tuple(k.kind for k in KINDS.values() if k.guarded)

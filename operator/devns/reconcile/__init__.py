@@ -1,0 +1,25 @@
+"""Make the cluster match each DevNamespace: one module per trigger, all through the same desired state.
+
+- ``context``: the ``Context`` every path gets (API, settings, key, the desired-state cache, reports already
+  posted) and the helpers several paths share (``is_ours``, Events in a namespace).
+- ``bootstrap``: the signing key at start-up.
+- ``provision``: create/update/resume a DevNamespace (``reconcile``) and delete its namespace (``finalize``).
+- ``lifecycle``: expiry warnings, expiry and retention (``expiry_due`` pure, ``expiry_step``), its one status
+  writer.
+- ``drift``: put a changed or deleted managed object back (``drifted`` pure, ``repair``).
+- ``orphans``: collect a namespace devns created whose DevNamespace is gone, or report a look-alike.
+
+Every path computes what should be with ``desired.desired_for`` (cached per DevNamespace version), reads what
+is, writes only the difference and returns an ``outcome.Outcome``; nothing here posts Kopf Events or counts
+metrics (the handlers do, from the outcome). These modules are the only ones that call the API (``kube``).
+"""
+
+from .bootstrap import ensure_gc_key
+from .context import Context, Retry, is_ours
+from .drift import drifted, guarded, repair
+from .lifecycle import Action, ExpiryDue, Step, expiry_due, expiry_step
+from .orphans import collect_orphan
+from .provision import finalize, reconcile
+
+__all__ = ["Action", "Context", "ExpiryDue", "Retry", "Step", "collect_orphan", "drifted", "ensure_gc_key",
+           "expiry_due", "expiry_step", "finalize", "guarded", "is_ours", "reconcile", "repair"]

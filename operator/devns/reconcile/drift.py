@@ -1,0 +1,76 @@
+"""Drift repair: a managed object changed or went away; put it back if it no longer matches its DevNamespace.
+
+``drifted`` is pure and cheap (the desired state comes from the context's cache, one render per DevNamespace
+version), so the handlers run it on the event loop for every watch event of every managed object; only
+``repair``, which calls the API, runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Mapping
+
+from ..contract import FIELD_MANAGER
+from ..desired import Desired
+from ..diff import needs_apply
+from ..kube import ApiError
+from ..outcome import Outcome, Result
+from .context import Context, is_ours
+
+log = logging.getLogger(__name__)
+
+
+def guarded(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Desired | None:
+    """The desired state of a live, valid, provisionable, unexpired DevNamespace, or None (nothing to guard)."""
+    if body["metadata"].get("deletionTimestamp"):
+        return None
+    desired = ctx.desired.get(body)
+    if not isinstance(desired, Desired) or desired.objects is None or desired.expired(now):
+        return None
+    return desired
+
+
+def drifted(ctx: Context, body: Mapping[str, Any], kind: str, name: str, event_type: str | None,
+            actual: Mapping[str, Any] | None, now: dt.datetime) -> dict[str, Any] | None:
+    """The desired object a watch event's ``actual`` has drifted from, or None when it is in order or not
+    devns's to guard. A DELETED event always returns the desired object; ``repair`` then looks at what is there."""
+    desired = guarded(ctx, body, now)
+    want = desired.objects.find(kind, name) if desired else None
+    if want is None or event_type == "DELETED":
+        return want
+    return want if _needs_repair(desired, want, actual, ctx.key) else None
+
+
+def _needs_repair(desired: Desired, want: dict[str, Any], current: Mapping[str, Any] | None, key: bytes) -> bool:
+    """``current`` differs from ``want``; a namespace is never re-created, nor touched unless it is ours."""
+    if want["kind"] == "Namespace" and (current is None or not is_ours(current, desired.ref, key)
+                                        or current["metadata"].get("deletionTimestamp")):
+        return False
+    return needs_apply(want, current, FIELD_MANAGER)
+
+
+def repair(ctx: Context, body: Mapping[str, Any], want: dict[str, Any], event_type: str | None,
+           actual: dict[str, Any] | None, now: dt.datetime) -> Outcome | None:
+    """Restore ``want`` (from ``drifted``) over ``actual`` (the object the event carried). A DELETED event may also
+    mean "no longer matches our label selector", so then the object is read first: re-created if gone, restored
+    if changed, left alone if in order."""
+    kind, name, scope = want["kind"], want["metadata"]["name"], want["metadata"].get("namespace")
+    desired = guarded(ctx, body, now)
+    if desired is None:
+        return None
+    current = actual
+    try:
+        if event_type == "DELETED":
+            current = ctx.kube.get(kind, name, scope)
+            if not _needs_repair(desired, want, current, ctx.key):
+                return None
+        ctx.kube.apply(want, current)
+    except ApiError as exc:
+        if exc.status in (403, 404, 409):  # namespace terminating or gone, or a concurrent reconcile won
+            log.info(f"repair of {kind}/{name} skipped: {exc}")
+            return None
+        raise
+    what = "re-created" if current is None else "restored"
+    return Outcome(Result.REPAIRED, "Ready", "DriftRepaired", f"{what} {kind}/{name} to its declared state",
+                   applied=[f"{kind}/{name}"], namespace=desired.namespace)

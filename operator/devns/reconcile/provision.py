@@ -1,0 +1,172 @@
+"""Provisioning (create, update, resume) and finalize: make the namespace and its children match the desired
+state, and delete the namespace when the DevNamespace goes.
+
+Reads actual state, compares it with ``desired_for`` (through the context's cache) and writes only what differs.
+A new DevNamespace costs one POST per object (the namespace, then its children: nothing to read in a namespace
+created a moment ago). Later changes are server-side applies of what differs; children devns owns but no longer
+wants are deleted. The status is not written here: it is returned in ``Outcome.status`` and the Kopf handler adds
+it to the patch Kopf writes anyway (with its own bookkeeping, in the same request).
+
+Safety: a namespace is devns's only if its ``devns.io/created-by`` annotation names this DevNamespace's UID and
+its proof verifies (``is_ours``). A namespace devns did not create is never modified or deleted; a new namespace
+is created with POST, which fails if someone else's namespace appeared meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+from ..contract import ANN_CREATED_BY, CHILD_KINDS, FIELD_MANAGER, KINDS, children_selector
+from ..desired import Desired, namespace_of, ref_of
+from ..diff import needs_apply
+from ..kube import ApiError, Kube
+from ..outcome import Outcome, Result
+from ..render import DevNamespaceRef, SpecProblem
+from ..status import EXPIRING, ready_status, status_patch
+from ..units import format_time, parse_time
+from .context import Context, Retry, describe, is_ours, owned_by
+
+
+def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome:
+    """Create or update the namespace and its children for ``body``; ``Outcome.status`` is the status to record.
+
+    An expired DevNamespace is left to the lifecycle: its namespace is not re-created.
+    """
+    status = body.get("status") or {}
+    desired = ctx.desired.get(body)
+    ns = desired.namespace if isinstance(desired, Desired) else namespace_of(body)
+    try:
+        if isinstance(desired, SpecProblem):
+            raise desired
+        if desired.expired(now):
+            # the lifecycle owns what happens now; nothing to apply, nothing to announce
+            return Outcome(Result.SKIPPED, status.get("phase") or "Expired", "Expired",
+                           f"expired at {format_time(desired.expires_at)}", namespace=ns,
+                           expires_at=desired.expires_at)
+        if desired.problem is not None:
+            raise desired.problem
+        outcome = _apply(ctx, desired, first=not status.get("phase"))
+        outcome.expires_at = desired.expires_at
+    except SpecProblem as problem:
+        outcome = Outcome(Result.FAILED, "Failed", problem.reason, str(problem), namespace=ns)
+    except ApiError as exc:
+        if exc.retriable or exc.status == 403:  # 403: the operator's RBAC may be fixed; keep trying, slowly
+            outcome = Outcome(Result.RETRY, status.get("phase") or "Pending", "ApiError", str(exc), namespace=ns,
+                              retry_after=5.0 if exc.retriable else 60.0)
+        else:
+            outcome = Outcome(Result.FAILED, "Failed", "ApplyRejected", str(exc), namespace=ns)
+    except Retry as exc:
+        outcome = Outcome(Result.RETRY, "Pending", "Waiting", str(exc), namespace=ns, retry_after=exc.delay)
+
+    phase = outcome.phase
+    if phase == "Ready" and status.get("phase") == EXPIRING:
+        phase = EXPIRING  # the lifecycle owns that distinction
+    keep_expiry = (outcome.expires_at if outcome.result not in (Result.FAILED, Result.RETRY)
+                   else status.get("expiresAt"))
+    desired_status = ready_status(status, phase=phase, ready=outcome.phase == "Ready", reason=outcome.reason,
+                                  message=outcome.message, generation=body["metadata"].get("generation"),
+                                  namespace=outcome.namespace, expires_at=keep_expiry, now=now)
+    outcome.status = status_patch(status, desired_status)
+    return outcome
+
+
+def _apply(ctx: Context, desired: Desired, first: bool) -> Outcome:
+    """``first``: the DevNamespace has no status yet, so its namespace most likely does not exist: create it
+    without asking first (a 409 then reads what is there)."""
+    kube, ref, objects = ctx.kube, desired.ref, desired.objects
+    ns = desired.namespace
+    actual = None if first else kube.get("Namespace", ns)
+    created = False
+    if actual is None:
+        try:
+            kube.create(objects.namespace, parse=False)
+            created = True
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            actual = kube.get("Namespace", ns)  # someone else's appeared meanwhile: check it below
+    if actual is not None and not is_ours(actual, ref, ctx.key):
+        claimed = (actual.get("metadata", {}).get("annotations") or {}).get(ANN_CREATED_BY)
+        who = f"is managed by DevNamespace {claimed.split('/')[0]}" if claimed else "was not created by devns"
+        raise SpecProblem("NamespaceConflict", f"namespace {ns!r} already exists and {who}; devns never adopts "
+                                               "or modifies a namespace it does not own")
+    if actual is not None and actual.get("metadata", {}).get("deletionTimestamp"):
+        raise Retry(f"namespace {ns!r} is still terminating; waiting for it to be gone", delay=2.0)
+
+    applied: list[str] = [f"Namespace/{ns}"] if created else []
+    removed: list[str] = []
+    if not created and needs_apply(objects.namespace, actual, FIELD_MANAGER):
+        kube.apply(objects.namespace, actual)
+        applied.append(f"Namespace/{ns}")
+    for kind in CHILD_KINDS:
+        wanted = objects.of_kind(kind)
+        scope = ns if KINDS[kind].namespaced else None
+        if created and (scope or first):
+            # A namespace created a moment ago holds nothing yet, and a DevNamespace never reconciled before (no
+            # status) has no cluster-scoped children either: create them, nothing to read first.
+            for child in wanted:
+                _create(kube, child)
+                applied.append(describe(child))
+            continue
+        present = {o["metadata"]["name"]: o for o in kube.list(kind, namespace=scope,
+                                                               selector=children_selector(ref.name))}
+        for child in wanted:
+            current = present.get(child["metadata"]["name"])
+            if needs_apply(child, current, FIELD_MANAGER):
+                kube.apply(child, current)
+                applied.append(describe(child))
+        names = {c["metadata"]["name"] for c in wanted}
+        for name, obj in present.items():
+            if name not in names and owned_by(obj, ref):
+                kube.delete(kind, name, scope, uid=obj["metadata"]["uid"])
+                removed.append(f"{kind}/{name}")
+
+    result = Result.CREATED if created else Result.UPDATED if applied or removed else Result.UNCHANGED
+    return Outcome(result, "Ready", "Provisioned", f"namespace {ns} is ready", applied=applied, removed=removed,
+                   namespace=ns)
+
+
+def _create(kube: Kube, obj: dict[str, Any]) -> None:
+    """POST ``obj``; if it exists after all (a ClusterRoleBinding left by an interrupted first attempt), apply."""
+    try:
+        kube.create(obj, parse=False)
+    except ApiError as exc:
+        if exc.status != 409:
+            raise
+        kube.apply(obj)
+
+
+def finalize(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome:
+    """On deletion: delete the namespace (only if ours) and wait until it is gone; report it if it is stuck.
+    Like ``reconcile``, it returns the status to record in ``Outcome.status``."""
+    kube, settings = ctx.kube, ctx.settings
+    ref: DevNamespaceRef = ref_of(body)
+    status = body.get("status") or {}
+    ns = namespace_of(body)
+    actual = kube.get("Namespace", ns)
+    for crb in kube.list("ClusterRoleBinding", selector=children_selector(ref.name)):
+        if owned_by(crb, ref):
+            kube.delete("ClusterRoleBinding", crb["metadata"]["name"], uid=crb["metadata"]["uid"])
+    if actual is None or not is_ours(actual, ref, ctx.key) or settings.is_reserved(ns):
+        ctx.desired.drop(ref.uid)
+        return Outcome(Result.DELETED, "Terminating", "Deleted", f"namespace {ns} is gone", namespace=ns)
+    deleting_since = actual["metadata"].get("deletionTimestamp")
+    if not deleting_since:
+        kube.delete("Namespace", ns, uid=actual["metadata"]["uid"])
+        deleting_since_dt = now
+    else:
+        deleting_since_dt = parse_time(deleting_since)
+    if now - deleting_since_dt >= settings.stuck_terminating_delta:
+        details = "; ".join(f"{c.get('type')}: {c.get('message')}" for c in
+                            (actual.get("status") or {}).get("conditions") or [] if c.get("status") == "True")
+        message = f"namespace {ns} has been terminating since {deleting_since}: {details or 'no reason given'}"
+        reason = "NamespaceStuckTerminating"
+    else:
+        message, reason = f"deleting namespace {ns} and everything in it", "Deleting"
+    desired = ready_status(status, phase="Terminating", ready=False, reason=reason, message=message,
+                           generation=body["metadata"].get("generation"), namespace=ns,
+                           expires_at=status.get("expiresAt"), now=now)
+    # each Kopf retry writes its progress: poll every 5 s, not faster
+    return Outcome(Result.DELETING, "Terminating", reason, message, namespace=ns, retry_after=5.0,
+                   status=status_patch(status, desired))
