@@ -13,14 +13,17 @@ ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+# The operator (with its dev extra) and devtools/ (localk8s, testkit), both editable. Two steps, devtools last: in
+# a venv from before devtools/ existed, re-installing devns deletes the `localk8s` script its old version had.
+$(VENV)/.installed: pyproject.toml devtools/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "devns needs Python >= 3.11 (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e ./devtools
 	@touch $@
 
-venv: $(VENV)/.installed ## create .venv and install devns with its dev extra
+venv: $(VENV)/.installed ## create .venv; install devns with its dev extra, and the dev tools (devtools/)
 
 binaries: venv ## find or build the pinned Kubernetes binaries (cached per machine)
 	$(VENV)/bin/localk8s binaries
@@ -40,9 +43,7 @@ run: venv ## run the operator in the foreground (local control plane unless KUBE
 	@export KUBECONFIG="$${KUBECONFIG:-$(CURDIR)/$(STATE)/kubeconfig}"; \
 	  PATH="$$($(VENV)/bin/localk8s binaries | cut -d' ' -f1):$$PATH"; \
 	  echo "devns: using KUBECONFIG=$$KUBECONFIG"; \
-	  kubectl apply --server-side -f crds/devnamespaces.devns.io.yaml \
-	    -f manifests/base/cluster-view-clusterrole.yaml -f manifests/base/guardrails-policy.yaml \
-	    -f manifests/base/finalizer-policy.yaml && \
+	  $(PY) -m testkit.install --kubeconfig "$$KUBECONFIG" --kubectl kubectl && \
 	  echo "devns: in another shell: source $(STATE)/env; kubectl apply -f examples/alice-payments.yaml; kubectl get devnamespaces" && \
 	  exec $(VENV)/bin/devns-operator $(ARGS)
 

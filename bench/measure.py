@@ -1,5 +1,5 @@
-"""Measuring tools: nearest-rank percentiles, watch-based first-seen timers, the API server's audit log, and CPU
-time per process.
+"""Measuring tools: nearest-rank percentiles, watch-based first-seen timers, the API server's request counters, and
+CPU time per process. (The audit log reader is testkit.audit, shared with the e2e tests.)
 
 Timers stamp events with ``time.monotonic()`` in a background thread that reads one watch stream; the objects
 are plain dicts (no model deserialisation), so a busy stream does not fall behind.
@@ -7,7 +7,6 @@ are plain dicts (no model deserialisation), so a busy stream does not fall behin
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import os
@@ -21,9 +20,6 @@ from typing import Any, Callable, Iterable
 
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
-
-WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
-READ_VERBS = ("get", "list", "watch")
 
 
 # -- CPU ----------------------------------------------------------------------------------------------------------
@@ -240,123 +236,3 @@ def apiserver_requests(api: ApiClient) -> Counter:
             if sample.name == "apiserver_request_total":
                 counts[sample.labels.get("verb", "?").lower()] += int(sample.value)
     return counts
-
-
-# -- audit log ----------------------------------------------------------------------------------------------------
-
-def parse_ts(value: str) -> float:
-    """An audit timestamp (RFC 3339, microseconds, Z) as a Unix time."""
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-
-
-class AuditLog:
-    """Reads the kube-apiserver audit log (JSON lines, Metadata level) incrementally; counts each request once
-    (by auditID) whatever its stages. One instance per run: it also follows the log to know when each user last
-    wrote, so waiting for a quiet operator costs nothing when it has been quiet for a while."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._offset = 0
-        self._last_write: dict[str, float] = {}
-
-    def _size(self) -> int:
-        try:
-            return self.path.stat().st_size
-        except FileNotFoundError:
-            return 0
-
-    def mark(self) -> tuple[int, float]:
-        """(offset, wall time): where a window starts."""
-        return self._size(), time.time()
-
-    def _read_since(self, offset: int) -> tuple[bytes, int]:
-        """Complete lines written since ``offset`` (following one rotation) and the offset after them."""
-        chunks = []
-        if self._size() < offset:  # rotated since: the rest of the old file, then the new one from its start
-            rotated = sorted(self.path.parent.glob(f"{self.path.stem}-*{self.path.suffix}"),
-                             key=lambda p: p.stat().st_mtime)
-            if rotated:
-                with open(rotated[-1], "rb") as f:
-                    f.seek(offset)
-                    chunks.append(f.read())
-            offset = 0
-        with open(self.path, "rb") as f:
-            f.seek(offset)
-            data = f.read()
-        complete = data.rfind(b"\n") + 1  # leave a line being written for the next read
-        chunks.append(data[:complete])
-        return b"".join(chunks), offset + complete
-
-    @staticmethod
-    def _entries(data: bytes):
-        for line in data.splitlines():
-            try:
-                yield json.loads(line)
-            except ValueError:
-                continue
-
-    def requests(self, mark: tuple[int, float], user: str, until: float | None = None) -> list[dict]:
-        """One entry per request by ``user`` received between the mark's time and ``until`` (wall time)."""
-        offset, start = mark
-        seen: dict[str, dict] = {}
-        data, _ = self._read_since(offset)
-        for entry in self._entries(data):
-            if entry.get("user", {}).get("username") != user or entry.get("auditID") in seen:
-                continue
-            received = parse_ts(entry["requestReceivedTimestamp"])
-            if received < start or (until is not None and received > until):
-                continue
-            seen[entry["auditID"]] = entry
-        return list(seen.values())
-
-    @staticmethod
-    def by_verb(entries: list[dict]) -> Counter:
-        return Counter(e["verb"] for e in entries)
-
-    @staticmethod
-    def by_resource(entries: list[dict]) -> Counter:
-        """'patch devnamespaces', 'patch devnamespaces/status', ... -> count."""
-        def key(e: dict) -> str:
-            ref = e.get("objectRef") or {}
-            sub = f"/{ref['subresource']}" if ref.get("subresource") else ""
-            return f"{e['verb']} {ref.get('resource', '?')}{sub}"
-        return Counter(key(e) for e in entries)
-
-    @staticmethod
-    def writes(entries: list[dict]) -> list[dict]:
-        return [e for e in entries if e["verb"] in WRITE_VERBS]
-
-    def _follow(self) -> None:
-        data, self._offset = self._read_since(self._offset)
-        for entry in self._entries(data):
-            if entry.get("verb") in WRITE_VERBS:
-                user = entry.get("user", {}).get("username", "")
-                received = parse_ts(entry["requestReceivedTimestamp"])
-                self._last_write[user] = max(self._last_write.get(user, 0.0), received)
-
-    def last_write(self, user: str) -> float:
-        """Wall time of ``user``'s latest write seen so far (0 if none)."""
-        self._follow()
-        return self._last_write.get(user, 0.0)
-
-    def wait_quiet(self, user: str, quiet_for: float = 5.0, timeout: float = 120.0) -> float:
-        """Wait until ``user``'s last write is ``quiet_for`` seconds old; return how long that took."""
-        started = time.monotonic()
-        while True:
-            self._follow()
-            if time.time() - self._last_write.get(user, 0.0) >= quiet_for:
-                return time.monotonic() - started
-            if time.monotonic() - started > timeout:
-                raise TimeoutError(f"{user} kept writing for {timeout:.0f} s")
-            time.sleep(0.2)
-
-
-def describe_writes(entries: list[dict], limit: int = 5) -> str:
-    """'patch devnamespaces/x, create events ...' for the first few writes, for the report's notes."""
-    parts = []
-    for e in entries[:limit]:
-        ref = e.get("objectRef") or {}
-        sub = f"/{ref['subresource']}" if ref.get("subresource") else ""
-        parts.append(f"{e['verb']} {ref.get('resource', '?')}{sub}/{ref.get('name', '')}")
-    more = f" (+{len(entries) - limit} more)" if len(entries) > limit else ""
-    return ", ".join(parts) + more

@@ -20,29 +20,27 @@ from typing import Any, Callable, Iterable
 from kubernetes.client import CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
 
-from devns import gc
-from devns.expiry import effective_expiry
+from devns.contract import (API_VERSION, DENY_POLICY, GROUP, KIND, KINDS, LABEL_DEVNAMESPACE, MANAGED_BY,
+                            MANAGED_SELECTOR, PLURAL, VERSION)
+from devns.desired import desired_for
 from devns.kube import Kube
-from devns.models import DevNamespaceSpec
-from devns.render import LABEL_DEVNAMESPACE, MANAGED_BY, DevNamespaceRef, namespace_name, render
+from devns.render import Rendered
 from devns.settings import Settings
 from devns.status import ready_status
 from devns.units import format_time, parse_time
+from testkit.audit import READ_VERBS, AuditLog, describe_writes, writes_among
+from testkit.operator_process import OPERATOR_USER
 
-from .cluster import OPERATOR_USER, BenchEnv
-from .measure import (READ_VERBS, AuditLog, CpuMeter, Distribution, FirstSeen, Watch, apiserver_requests,
-                      describe_writes, fmt_s)
+from .cluster import BenchEnv
+from .measure import CpuMeter, Distribution, FirstSeen, Watch, apiserver_requests, fmt_s
 from .profile import Profiler, describe
 from .report import Report
 
-GROUP, VERSION, PLURAL = "devns.io", "v1alpha1", "devnamespaces"
-DN_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
-NS_PATH = "/api/v1/namespaces"
-NETPOL_PATH = "/apis/networking.k8s.io/v1/networkpolicies"
-MANAGED = f"{MANAGED_BY}=devns"
+DN_PATH = f"{KINDS[KIND].path_prefix}/{PLURAL}"
+NS_PATH = f"{KINDS['Namespace'].path_prefix}/namespaces"
+NETPOL_PATH = f"{KINDS['NetworkPolicy'].path_prefix}/networkpolicies"
 BASELINE_MANAGER = "devns-bench-baseline"
 THREADS = 32
-DENY = "devns-default-deny"
 NR = "not restored"
 
 
@@ -92,7 +90,7 @@ class Throughput:
 def devnamespace(name: str, **spec: Any) -> dict[str, Any]:
     """The DevNamespace of the README's example: one owner, a team and a 7-day TTL (so every object has an
     expiry to plan and warnings ahead), everything else defaulted."""
-    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DevNamespace", "metadata": {"name": name},
+    return {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name},
             "spec": {"owners": [{"kind": "User", "name": f"{name}@example.com"}], "team": "bench", "ttl": "7d",
                      **spec}}
 
@@ -194,13 +192,13 @@ spec: {{hard: {{requests.cpu: "2", requests.memory: 4Gi, limits.cpu: "4", limits
     return per_dev
 
 
-def rendered(name: str, uid: str, created: dt.datetime, settings: Settings):
+def rendered(name: str, uid: str, created: dt.datetime, settings: Settings) -> tuple[dt.datetime | None, Rendered]:
     """The expiry and the objects the operator renders for ``devnamespace(name)`` (with a proof of the real size,
-    under a throw-away key)."""
-    ref = DevNamespaceRef(name=name, uid=uid, created=created)
-    spec = DevNamespaceSpec.model_validate(devnamespace(name)["spec"])
-    expires = effective_expiry(spec, created, settings)
-    return expires, render(ref, spec, settings, expires, gc.proof_for(b"bench", namespace_name(name, spec), uid))
+    under a throw-away key), from the operator's own desired-state function."""
+    body = devnamespace(name)
+    body["metadata"].update(uid=uid, creationTimestamp=format_time(created), generation=1)
+    desired = desired_for(body, settings, b"bench")
+    return desired.expires_at, desired.objects
 
 
 def baseline_bodies(name: str, settings: Settings) -> list[dict[str, Any]]:
@@ -276,7 +274,7 @@ def floor(b: Bench, n: int) -> Throughput:
         stamp = format_time(now)
         kube.create({"apiVersion": "v1", "kind": "Event", "type": "Normal", "reason": "Provisioned",
                      "metadata": {"generateName": f"{name}.", "namespace": "default"},
-                     "involvedObject": {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DevNamespace", "name": name},
+                     "involvedObject": {"apiVersion": API_VERSION, "kind": KIND, "name": name},
                      "message": f"namespace {name} created", "firstTimestamp": stamp, "lastTimestamp": stamp,
                      "count": 1, "source": {"component": "devns-bench-floor"}}, parse=False)
     b.operator.stop()
@@ -365,7 +363,7 @@ def provisioning(b: Bench, n: int, stops: list[int]) -> Throughput:
     r.add("Provisioning", "operator CPU per DevNamespace", f"{result.cpu['operator'] * 1000:.0f} ms")
     r.add("Provisioning", "CPU per DevNamespace, every process", result.describe_cpu())
     r.add("Provisioning", "operator API requests per DevNamespace", per_object)
-    writes = AuditLog.by_resource(AuditLog.writes(entries))
+    writes = AuditLog.by_resource(writes_among(entries))
     r.note("provisioning: operator writes per DevNamespace: " + ", ".join(
         f"{k} {c / max(1, len(latencies)):.1f}" for k, c in writes.most_common()))
     b.log(f"[provisioning] {len(latencies)}/{n} Ready: {dist}; {rate:.1f} /s; CPU per object: "
@@ -427,7 +425,7 @@ def expiry(b: Bench, m: int, lead: float) -> None:
                          (t == "DELETED" or o["metadata"].get("deletionTimestamp")) else None)
     gone = deleted_recorder(names)
     b.audit.wait_quiet(OPERATOR_USER, quiet_for=1.0)
-    with Watch(b.api, NS_PATH, [deleting, gone], label_selector=MANAGED):
+    with Watch(b.api, NS_PATH, [deleting, gone], label_selector=MANAGED_SELECTOR):
         wall = math.ceil(time.time() + lead)
         moment = time.monotonic() + (wall - time.time())
         expires_at = dt.datetime.fromtimestamp(wall, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -466,13 +464,13 @@ def drift(b: Bench, namespaces: list[str], *, when: str, timeout: float = 30.0, 
     ADDED event of the new one). ``judged``: the measurement with the target; otherwise informational."""
     wanted = set(namespaces)
     restored = FirstSeen(lambda t, o: o["metadata"]["namespace"] if t == "ADDED" and
-                         o["metadata"]["name"] == DENY and o["metadata"]["namespace"] in wanted else None)
+                         o["metadata"]["name"] == DENY_POLICY and o["metadata"]["namespace"] in wanted else None)
     kube = Kube(b.api)
     deleted: dict[str, float] = {}
-    with Watch(b.api, NETPOL_PATH, [restored], label_selector=MANAGED):
+    with Watch(b.api, NETPOL_PATH, [restored], label_selector=MANAGED_SELECTOR):
         for ns in namespaces:
             deleted[ns] = time.monotonic()
-            kube.delete("NetworkPolicy", DENY, ns)
+            kube.delete("NetworkPolicy", DENY_POLICY, ns)
         missing = restored.wait(namespaces, timeout)
     delays = [restored.times[ns] - deleted[ns] if ns in restored.times else math.inf for ns in namespaces]
     dist = Distribution.of(delays)
@@ -507,7 +505,7 @@ def idle(b: Bench, seconds: float) -> None:
     everyone = apiserver_requests(b.api) - counted
     entries = b.audit.requests(mark, OPERATOR_USER, until=mark[1] + seconds)
     verbs = AuditLog.by_verb(entries)
-    writes = AuditLog.writes(entries)
+    writes = writes_among(entries)
     minutes = seconds / 60
     r = b.report
     label = f"{seconds:.0f} s, N={len(b.present)} Ready"
@@ -595,7 +593,7 @@ def restart(b: Bench) -> None:
     until = time.time()
     unchanged = op.metric_sum("devns_reconciles_total", result="unchanged") or 0
     entries = b.audit.requests(mark, OPERATOR_USER, until=until)
-    writes = AuditLog.writes(entries)
+    writes = writes_among(entries)
     r = b.report
     r.add("Restart", f"start -> all {n} resumed", fmt_s(took, f"stalled at {last_count:.0f}/{n}"))
     r.add("Restart", "resumed as unchanged", f"{unchanged:.0f}/{n}", f"{n}/{n}", unchanged >= n)

@@ -14,7 +14,11 @@ import pytest
 
 from localk8s.binaries import find_binaries
 from localk8s.cluster import LocalCluster
-from support import DevNamespaces, OperatorProcess, born_with_finalizer, client, kubectl, wait_for
+from support import OPERATOR_ENV, DevNamespaces, born_with_finalizer
+from testkit.clients import client
+from testkit.install import install
+from testkit.operator_process import OPERATOR_USER, OperatorProcess
+from testkit.waiting import wait_for
 
 
 @pytest.fixture(scope="session")
@@ -46,27 +50,11 @@ def core(api):
     return kubernetes.client.CoreV1Api(api)
 
 
-ROOT = Path(__file__).resolve().parents[2]
-
-#: Settings the e2e operator runs with: defaults, plus a deny-list pattern, admin among the allowed roles, and
-#: second-scale lifecycle timings (an 8 s warning lead, 6 s retention).
-OPERATOR_ENV = {
-    "DEVNS_RESERVED_NAMESPACES": '["protected-*"]',
-    "DEVNS_ALLOWED_ROLES": '["edit", "view", "admin"]',
-    "DEVNS_WARN_BEFORE": '["24h", "1h", "8s"]',
-    "DEVNS_EXPIRED_RETENTION": "6s",
-}
-
-
 @pytest.fixture(scope="session")
 def installed(cluster, binaries, kubeconfig):
-    """The CRDs, the cluster-view ClusterRole and the admission policies, applied as a platform admin would."""
-    kubectl(binaries, kubeconfig, "apply", "--server-side", "-f", str(ROOT / "crds/devnamespaces.devns.io.yaml"),
-            "-f", str(ROOT / "manifests/base/cluster-view-clusterrole.yaml"),
-            "-f", str(ROOT / "manifests/base/guardrails-policy.yaml"),
-            "-f", str(ROOT / "manifests/base/finalizer-policy.yaml"),
-            "-f", str(ROOT / "manifests/base/kopf-peering-crd.yaml"))
-    kubectl(binaries, kubeconfig, "wait", "--for=condition=Established", "crd/devnamespaces.devns.io")
+    """What a platform admin applies for devns (testkit.install: the CRDs, the cluster-view ClusterRole, the
+    admission policies)."""
+    install(binaries.kubectl, kubeconfig)
     # Established is not yet served, and policies load in the background: wait until a create would work as
     # installed (a server-side dry run, nothing stays).
     admin = DevNamespaces(client(kubeconfig))
@@ -77,7 +65,7 @@ def installed(cluster, binaries, kubeconfig):
 @pytest.fixture(scope="session")
 def operator_kubeconfig(cluster) -> str:
     """The operator's own identity (a cluster admin for now), distinct from the tests' in the audit log."""
-    return str(cluster.kubeconfig_for("devns-operator", ("system:masters",)))
+    return str(cluster.kubeconfig_for(OPERATOR_USER, ("system:masters",)))
 
 
 @pytest.fixture(scope="session")

@@ -1,52 +1,23 @@
-"""Helpers shared by the e2e tests: waiting for a condition, API clients, impersonation, the operator process."""
+"""Helpers of the e2e tests only: DevNamespaces as an admin, API call outcomes, unique names, kubectl with the
+session's binaries. What the benchmark needs too (waiting, clients, the operator process, the audit log, the
+install list) is in testkit (devtools/testkit)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 import uuid
-from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable
 
 import kubernetes
-from kubernetes.client import ApiClient, CustomObjectsApi
+from kubernetes.client import CustomObjectsApi
 from kubernetes.client.rest import ApiException
 
-T = TypeVar("T")
-GROUP, VERSION, PLURAL = "devns.io", "v1alpha1", "devnamespaces"
-
-
-def wait_for(check: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition") -> T:
-    """Poll ``check`` until it returns something truthy; fail with the last value (or error) after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while True:
-        try:
-            value = check()
-            if value:
-                return value
-            last = value
-        except (ApiException, AssertionError, KeyError, TypeError) as exc:
-            last = exc
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
-        time.sleep(interval)
-
-
-def client(kubeconfig: str, *, user: str | None = None, groups: tuple[str, ...] = ()) -> ApiClient:
-    """An API client for the kubeconfig's identity, or impersonating ``user`` (and at most one group)."""
-    api = kubernetes.config.new_client_from_config(config_file=kubeconfig)
-    if user:
-        api.set_default_header("Impersonate-User", user)
-        for group in groups[:1]:  # the client sends one value per header name
-            api.set_default_header("Impersonate-Group", group)
-    return api
+from devns.contract import API_VERSION, FINALIZER, GROUP, KIND, PLURAL, VERSION
+from devns.outcome import Result
+from testkit.kubectl import kubectl as run_kubectl
+from testkit.waiting import wait_for
 
 
 def status_of(call: Callable[[], object]) -> int:
@@ -76,91 +47,9 @@ def gone(read: Callable[[], object]) -> bool:
     return status_of(read) == 404
 
 
-class OperatorProcess:
-    """`devns-operator` as a real subprocess against the local control plane, with its own log file."""
-
-    def __init__(self, kubeconfig: str, log_path: Path, env: dict[str, str] | None = None,
-                 args: tuple[str, ...] = (), command: list[str] | None = None):
-        """``command`` replaces ``python -m devns --kubeconfig K --liveness URL``; then ``args`` must pass a
-        liveness URL on ``health_port`` and ``env`` the KUBECONFIG."""
-        self.kubeconfig, self.log_path, self.args, self.command = kubeconfig, log_path, args, command
-        self.metrics_port = free_port()
-        self.health_port = free_port()
-        self.base_env = {**os.environ, "DEVNS_METRICS_PORT": str(self.metrics_port), **(env or {})}
-        self.env = dict(self.base_env)
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def metrics_url(self) -> str:
-        return f"http://127.0.0.1:{self.metrics_port}/metrics"
-
-    def start(self, timeout: float = 30.0) -> "OperatorProcess":
-        log = open(self.log_path, "ab")
-        command = self.command or [sys.executable, "-m", "devns", "--kubeconfig", self.kubeconfig,
-                                   "--liveness", f"http://127.0.0.1:{self.health_port}/healthz"]
-        self.proc = subprocess.Popen(
-            [*command, *self.args],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        log.close()
-
-        def healthy() -> bool:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"operator exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.health_port}/healthz", timeout=1) as r:
-                    return r.status == 200
-            except OSError:
-                return False
-
-        wait_for(healthy, timeout=timeout, what="operator liveness endpoint")
-        return self
-
-    def restart(self, **env: str) -> "OperatorProcess":
-        """Stop, then start again with these DEVNS_* overrides on top of the original environment."""
-        self.stop()
-        self.env = {**self.base_env, **env}
-        return self.start()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def kill(self) -> None:
-        """SIGKILL: a crash, no clean-up."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def metric(self, name: str, labels: dict[str, str] | None = None) -> float | None:
-        """Current value of one sample scraped from /metrics (None if absent)."""
-        from prometheus_client.parser import text_string_to_metric_families
-        with urllib.request.urlopen(self.metrics_url, timeout=5) as resp:
-            text = resp.read().decode()
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == name and all(sample.labels.get(k) == v for k, v in (labels or {}).items()):
-                    return sample.value
-        return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def kubectl(binaries, kubeconfig: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the pinned kubectl against the test cluster."""
-    return subprocess.run([str(binaries.kubectl), "--kubeconfig", kubeconfig, *args], capture_output=True,
-                          text=True, check=check, timeout=60)
+    """Run the session's pinned kubectl (``binaries``: localk8s's) against a test cluster."""
+    return run_kubectl(binaries.kubectl, kubeconfig, *args, check=check)
 
 
 def unique(prefix: str) -> str:
@@ -176,7 +65,7 @@ class DevNamespaces:
 
     def create(self, name: str, **spec) -> dict:
         spec.setdefault("owners", [{"kind": "User", "name": f"{name}@example.com"}])
-        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DevNamespace", "metadata": {"name": name},
+        body = {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name},
                 "spec": spec}
         return self.custom.create_cluster_custom_object(GROUP, VERSION, PLURAL, body)
 
@@ -214,38 +103,62 @@ class DevNamespaces:
 def born_with_finalizer(dns: DevNamespaces) -> bool:
     """Whether a DevNamespace created now gets devns's finalizer at admission (manifests/base/finalizer-policy.yaml),
     asked with a server-side dry run: nothing is created."""
-    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DevNamespace", "metadata": {"name": unique("probe")},
+    body = {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": unique("probe")},
             "spec": {"owners": [{"kind": "User", "name": "probe@example.com"}]}}
     created = dns.custom.create_cluster_custom_object(GROUP, VERSION, PLURAL, body, dry_run="All")
-    return "devns.io/finalizer" in (created["metadata"].get("finalizers") or [])
+    return FINALIZER in (created["metadata"].get("finalizers") or [])
 
 
-WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+# -- the operator's settings and its resume after a start ---------------------------------------------------------
+
+#: Settings the e2e operator runs with: defaults, plus a deny-list pattern, admin among the allowed roles, and
+#: second-scale lifecycle timings (an 8 s warning lead, 6 s retention).
+OPERATOR_ENV = {
+    "DEVNS_RESERVED_NAMESPACES": '["protected-*"]',
+    "DEVNS_ALLOWED_ROLES": '["edit", "view", "admin"]',
+    "DEVNS_WARN_BEFORE": '["24h", "1h", "8s"]',
+    "DEVNS_EXPIRED_RETENTION": "6s",
+}
+
+#: Results a resume (on.resume: a start-up's reconcile of an existing DevNamespace) can end with.
+RESUME_RESULTS = tuple(r.value for r in (Result.UNCHANGED, Result.UPDATED, Result.CREATED, Result.SKIPPED,
+                                          Result.FAILED, Result.RETRY))
+#: A DevNamespace expiring sooner than this after the listing may be found expired by the resume (``skipped``).
+EXPIRY_MARGIN = 120.0
 
 
-class AuditLog:
-    """The local control plane's audit log (Metadata level): who did what, counted from a mark onwards."""
+def reconciles(operator, *results: str) -> float:
+    """devns_reconciles_total of this operator process, summed over ``results`` (one scrape)."""
+    samples = operator.metrics() or {}
+    return sum(value for (name, labels), value in samples.items()
+               if name == "devns_reconciles_total" and dict(labels).get("result") in results)
 
-    def __init__(self, path: Path):
-        self.path = path
 
-    def mark(self) -> int:
-        return self.path.stat().st_size
+def resume_expectations(dns) -> tuple[list[str], set[str], set[str]]:
+    """Every DevNamespace a start-up will resume (all but those being deleted: Kopf finalizes those), the ones
+    among them that must resume as ``unchanged`` (not deleting, the current generation Ready or Expiring, not
+    about to expire), and those that may resume either way (Ready but expiring within ``EXPIRY_MARGIN``)."""
+    now, margin = dt.datetime.now(dt.timezone.utc), dt.timedelta(seconds=EXPIRY_MARGIN)
+    live, settled, near = [], set(), set()
+    for obj in dns.custom.list_cluster_custom_object(GROUP, VERSION, PLURAL)["items"]:
+        meta, status = obj["metadata"], obj.get("status") or {}
+        if meta.get("deletionTimestamp"):
+            continue
+        live.append(meta["name"])
+        if status.get("phase") in ("Ready", "Expiring") and status.get("observedGeneration") == meta["generation"]:
+            expires = status.get("expiresAt")  # RFC 3339 with Z, which fromisoformat reads since Python 3.11
+            soon = expires is not None and dt.datetime.fromisoformat(expires) - now < margin
+            (near if soon else settled).add(meta["name"])
+    return live, settled, near
 
-    def requests(self, since: int, user: str) -> list[tuple[str, str, str, str]]:
-        """(verb, resource, subresource, namespace/name) of every completed request by ``user`` after ``since``."""
-        out = []
-        with open(self.path, "rb") as f:
-            f.seek(since)
-            for line in f:
-                entry = json.loads(line)
-                if entry.get("user", {}).get("username") == user and entry.get("stage") == "ResponseComplete":
-                    ref = entry.get("objectRef") or {}
-                    out.append((entry["verb"], ref.get("resource", ""), ref.get("subresource", ""),
-                                f"{ref.get('namespace', '')}/{ref.get('name', '')}"))
-        return out
 
-    def writes(self, since: int, user: str, touching: set[str] | None = None) -> list[tuple[str, str, str, str]]:
-        """Write requests, optionally only those on objects named in ``touching`` or inside those namespaces."""
-        return [r for r in self.requests(since, user) if r[0] in WRITE_VERBS and (
-            touching is None or any(part in touching for part in r[3].split("/")))]
+def wait_resumed(operator, live: list[str], expected: set[str], either: set[str]) -> None:
+    """Wait until a freshly started ``operator`` has resumed every DevNamespace in ``live`` (from
+    ``resume_expectations`` before the start) and assert the ``expected`` ones resumed as unchanged. The counter
+    belongs to the new process, so it counts exactly this start-up's resumes."""
+    wait_for(lambda: reconciles(operator, *RESUME_RESULTS) >= len(live), timeout=60,
+             what=f"the resume of all {len(live)} DevNamespaces")
+    wait_for(lambda: reconciles(operator, Result.UNCHANGED.value) >= len(expected), timeout=30,
+             what=f"{len(expected)} DevNamespaces resumed as unchanged")
+    unchanged = reconciles(operator, Result.UNCHANGED.value)
+    assert len(expected) <= unchanged <= len(expected) + len(either), (unchanged, sorted(expected), sorted(either))

@@ -3,7 +3,6 @@ controller manager (quota usage, namespace deletion) all behave as on any confor
 
 from __future__ import annotations
 
-import os
 import tempfile
 import uuid
 from pathlib import Path
@@ -14,7 +13,9 @@ from kubernetes.client import V1Namespace, V1ObjectMeta
 
 from localk8s.binaries import Binaries
 from localk8s.cluster import ClusterError, LocalCluster, pid_alive
-from support import client, error_of, gone, wait_for
+from support import error_of, gone
+from testkit.clients import client
+from testkit.waiting import wait_for
 
 
 def make_namespace(core, labels: dict[str, str] | None = None) -> str:

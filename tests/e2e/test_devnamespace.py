@@ -6,7 +6,9 @@ from __future__ import annotations
 import kubernetes
 import pytest
 
-from support import client, error_of, gone, kubectl, status_of, unique, wait_for
+from support import error_of, gone, kubectl, status_of, unique
+from testkit.clients import client
+from testkit.waiting import wait_for
 
 RESTRICTED = {"runAsNonRoot": True, "runAsUser": 1000, "allowPrivilegeEscalation": False,
               "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support import OperatorProcess, unique
+from support import unique
+from testkit.operator_process import OperatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,8 @@
 """TTL lifecycle on the real control plane with second-scale TTLs: expiry, warnings, extension, orphans, dry-run,
-retention and bad input. The operator runs with an 8 s warning lead, 6 s retention and a 2 s orphan sweep
-(see OPERATOR_ENV in conftest)."""
+retention and bad input. The operator runs with an 8 s warning lead and 6 s retention (see OPERATOR_ENV in
+conftest). There is no periodic orphan sweep: the operator's namespace watch finds orphans, in its initial listing
+after a start (a DevNamespace deleted while the operator was down) and when a namespace changes (a look-alike
+created, the garbage collector removing an ownerReference)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import datetime as dt
 import pytest
 
 from devns.units import parse_time
-from support import error_of, gone, unique, wait_for
+from support import error_of, gone, unique
+from testkit.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("operator")
 

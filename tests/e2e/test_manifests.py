@@ -19,7 +19,10 @@ import pytest
 import yaml
 
 from localk8s.cluster import LocalCluster
-from support import DevNamespaces, OperatorProcess, client, gone, kubectl, unique, wait_for
+from support import DevNamespaces, gone, kubectl, unique
+from testkit.clients import client
+from testkit.operator_process import OperatorProcess
+from testkit.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 NS = "devns-system"

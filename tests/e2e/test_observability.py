@@ -7,7 +7,8 @@ import urllib.request
 
 import pytest
 
-from support import unique, wait_for
+from support import unique
+from testkit.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("operator")
 

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from kubernetes.client import CoreV1Api, CustomObjectsApi
 
-from support import GROUP, PLURAL, VERSION, client, error_of, gone, kubectl, status_of, unique, wait_for
+from support import GROUP, PLURAL, VERSION, error_of, gone, kubectl, status_of, unique
+from testkit.clients import client
+from testkit.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENT = str(ROOT / "manifests/optional/self-service")

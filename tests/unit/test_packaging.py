@@ -3,6 +3,7 @@ Docker). Rendering and applying them on the real control plane is in tests/e2e/t
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import json
 import os
@@ -112,7 +113,7 @@ def test_every_build_context_copy_source_exists_and_is_not_dockerignored():
         assert (ROOT / src).exists(), f"COPY {src}: not in the repository (the image would not build)"
         top = src.rstrip("/").split("/")[0]
         assert top not in ignored, f"COPY {src}: excluded by .dockerignore"
-    for must in (".venv", ".cluster", ".git", "tests"):
+    for must in (".venv", ".cluster", ".git", "tests", "devtools"):
         assert must in ignored
 
 
@@ -138,6 +139,63 @@ def test_oci_labels():
     labels = " ".join(args for keyword, args in stages(DOCKERFILE)[-1] if keyword == "LABEL")
     for key in ("source", "version", "title", "description", "licenses"):
         assert f"org.opencontainers.image.{key}=" in labels
+
+
+# -- what the operator's distribution holds ----------------------------------------------------------------------
+
+#: Packages that are development tools: the devns-devtools distribution (devtools/), never the operator's wheel.
+DEV_PACKAGES = ("localk8s", "testkit")
+
+
+def pyproject(path: Path = ROOT / "pyproject.toml") -> dict:
+    return tomllib.loads(path.read_text())
+
+
+def top_level_packages(find: dict, root: Path) -> set[str]:
+    """The top-level packages setuptools' ``[tool.setuptools.packages.find]`` finds under ``root``, found as it
+    finds them (pyproject's default: namespace packages too): every folder directly under each ``where`` whose
+    name has no dot, matches an ``include`` pattern and no ``exclude`` pattern (nor setuptools' own excludes)."""
+    include = find.get("include", ["*"])
+    exclude = [*find.get("exclude", []), "ez_setup", "*__pycache__"]
+    found = set()
+    for where in find.get("where", ["."]):
+        for path in (root / where).iterdir():
+            name = path.name
+            if path.is_dir() and "." not in name and any(fnmatch.fnmatchcase(name, p) for p in include) \
+                    and not any(fnmatch.fnmatchcase(name, p) for p in exclude):
+                found.add(name)
+    return found
+
+
+def requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s<>=!~;\[(]", req, maxsplit=1)[0].lower().replace("_", "-") for req in requirements}
+
+
+def test_the_operator_distribution_holds_only_devns():
+    """The wheel (and so the image) is the operator: the local control plane and the test support are in
+    devtools/, a distribution of their own, and could not be picked up even if they came back under operator/."""
+    find = pyproject()["tool"]["setuptools"]["packages"]["find"]
+    assert top_level_packages(find, ROOT) == {"devns"}
+    for name in DEV_PACKAGES:  # not even a stale operator/localk8s/ (a checkout from before the move) ships
+        assert not any(fnmatch.fnmatchcase(name, p) for p in find.get("include", ["*"])), name
+    assert set(pyproject()["project"]["scripts"]) == {"devns-operator"}
+    builder = stages(DOCKERFILE)[0]
+    sources = {s.rstrip("/") for keyword, args in builder if keyword in ("COPY", "ADD")
+               for s in copy_sources(args)[0]}
+    assert sources == {"pyproject.toml", "README.md", "operator"}, "the image is built from the operator only"
+
+
+def test_cryptography_is_a_dev_tools_dependency_only():
+    """Only localk8s (its PKI) needs cryptography: not the operator at run time, nor its dev extra."""
+    project = pyproject()["project"]
+    assert "cryptography" not in requirement_names(project["dependencies"])
+    for extra, requirements in project.get("optional-dependencies", {}).items():
+        assert "cryptography" not in requirement_names(requirements), f"cryptography in the {extra} extra"
+    devtools = pyproject(ROOT / "devtools" / "pyproject.toml")
+    assert "cryptography" in requirement_names(devtools["project"]["dependencies"])
+    assert top_level_packages(devtools["tool"]["setuptools"]["packages"]["find"], ROOT / "devtools") \
+        == set(DEV_PACKAGES)
+    assert devtools["project"]["scripts"] == {"localk8s": "localk8s.cli:main"}
 
 
 # -- manifests --------------------------------------------------------------------------------------------------

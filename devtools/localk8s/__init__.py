@@ -6,8 +6,10 @@ finds (or builds from the Go module proxy) the pinned upstream binaries and runs
 - `versions`: the one place the Kubernetes release is pinned.
 - `binaries`: where the binaries come from ($KUBEBUILDER_ASSETS, cache, `go build`, release download).
 - `pki`: the CA, serving and client certificates and the service-account key the processes need.
-- `cluster`: start, wait for readiness, stop; detached (`make cluster`) or in-process (pytest fixture).
+- `cluster`: start, wait for readiness, stop; detached (`make cluster`) or in-process (pytest fixture); and
+  `free_port`, the one free-loopback-port finder (testkit uses it for the operator's ports too).
 - `cli`: the `localk8s` command behind the Make targets.
 
-It is a development and test tool: the devns operator never imports it.
+It is a development and test tool in the devns-devtools distribution (devtools/), never in the operator's wheel
+or image: the devns operator never imports it.
 """
