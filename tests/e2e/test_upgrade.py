@@ -1,0 +1,92 @@
+"""Upgrades stay free: DevNamespaces provisioned by the last released operator are taken over by this code with
+zero writes, every one Ready.
+
+The released operator runs from its own source at ``RELEASED`` (``git archive`` of that revision's ``operator/``,
+first on PYTHONPATH, with the same dependencies), on the session's control plane and under the operator's identity;
+the session's operator is stopped meanwhile. When a release is cut, move ``RELEASED`` to it. A change that makes
+the upgrade cost writes (e.g. a new annotation on every namespace) must change this test and say why.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from support import OPERATOR_ENV, resume_expectations, unique, wait_resumed
+from testkit.audit import AuditLog, describe_writes
+from testkit.operator_process import OPERATOR_USER, OperatorProcess
+from testkit.waiting import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+#: The last released revision: main before the reconcile package (issue 12).
+RELEASED = "2962581648f5990b9ba726ddc1482d85fa4020a8"
+
+
+@pytest.fixture(scope="module")
+def released_source(tmp_path_factory) -> Path:
+    """The released revision's operator source tree (its ``operator/`` folder)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", RELEASED, "operator"], capture_output=True)
+    assert archive.returncode == 0, (f"revision {RELEASED} is not in this clone (a shallow clone?): "
+                                     f"{archive.stderr.decode(errors='replace').strip()}")
+    dest = tmp_path_factory.mktemp("released")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+    source = dest / "operator"
+    which = subprocess.run([sys.executable, "-c", "import devns; print(devns.__file__)"], capture_output=True,
+                           text=True, env={"PYTHONPATH": str(source)}, check=True)
+    assert which.stdout.strip().startswith(str(source)), which.stdout  # the released code wins the import
+    return source
+
+
+#: What the released operator provisions: the spec features whose rendering an upgrade must keep identical.
+SPECS = {
+    "default": {},
+    "full": {"team": "payments", "purpose": "upgrade test", "contact": "#payments", "ttl": "7d", "clusterView": True},
+    "tuned": {"role": "view", "quota": {"pods": 5, "requests.cpu": "500m"},
+              "limits": {"default": {"cpu": "1"}, "max": {"memory": "2Gi"}},
+              "labels": {"cost-center": "42"}, "annotations": {"example.com/note": "kept"},
+              "network": {"allowDNS": False, "allowFromNamespaces": ["ingress-test"]}},
+    "renamed": {"podSecurity": "baseline", "expiresAt": "2099-01-01T00:00:00Z"},  # + spec.namespace
+    "shared": {"owners": [{"kind": "Group", "name": "team-payments"},
+                          {"kind": "ServiceAccount", "name": "ci", "namespace": "ci-system"}]},
+}
+
+
+def test_released_operator_is_taken_over_with_zero_writes(dns, operator, operator_kubeconfig, cluster,
+                                                          released_source):
+    names = {key: unique(f"upgrade-{key}") for key in SPECS}
+    specs = {names[key]: dict(spec) for key, spec in SPECS.items()}
+    specs[names["renamed"]]["namespace"] = unique("upgraded")
+    released = OperatorProcess(operator_kubeconfig, cluster.state_dir / "logs" / "operator-released.log",
+                               env={**OPERATOR_ENV, "PYTHONPATH": str(released_source)})
+    audit = AuditLog(cluster.audit_log)
+    operator.stop()
+    try:
+        released.start()
+        for name, spec in specs.items():
+            dns.create(name, **spec)
+        for name in specs:
+            dns.wait_phase(name, "Ready")
+            wait_for(lambda: "last-handled-configuration" in (dns.get(name)["status"].get("kopf") or {}),
+                     what="Kopf's bookkeeping written")
+            dns.wait_event(name, "Provisioned")
+        before = {name: dns.get(name)["status"] for name in specs}
+        released.stop()
+        live, expected, either = resume_expectations(dns)
+        mark = audit.mark()
+    finally:
+        released.stop()
+        operator.start()
+
+    assert set(specs) <= expected
+    wait_resumed(operator, live, expected, either)
+    touching = set(specs) | {spec.get("namespace") or name for name, spec in specs.items()}
+    writes = audit.writes(mark, OPERATOR_USER, touching=touching)
+    assert writes == [], f"the upgrade wrote: {describe_writes(writes)}"
+    for name in specs:
+        assert dns.get(name)["status"] == before[name], f"{name}: the status changed on upgrade"
