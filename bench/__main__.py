@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     duration = time.monotonic() - t0
     if code_version(ROOT)[1] != digest:
-        report.note("the operator's sources (operator/devns/*.py) changed during the run: the restarted operator "
+        report.note("the operator's sources (operator/devns/**/*.py) changed during the run: the restarted operator "
                     "ran different code than the first one; re-run for consistent numbers")
     parameters = {
         "Mode": "quick" if args.quick else "full",

@@ -61,8 +61,9 @@ def code_version(root: Path) -> tuple[str, str]:
     import hashlib
     import subprocess
     digest = hashlib.sha256()
-    for path in sorted((root / "operator" / "devns").glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    package = root / "operator" / "devns"
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
                                 timeout=10).stdout.strip()
