@@ -89,6 +89,9 @@ class Kind:
     role: str = ""
     #: Keys whose values (at any depth below them) are resource quantities: ``1000m`` equals ``1``.
     quantities: frozenset[str] = frozenset()
+    #: Top-level fields kept EXACTLY as declared (after the API server's defaults): a field someone else added
+    #: below them is drift too. Metadata is never exact: others may add their own labels and annotations.
+    exact: tuple[str, ...] = ()
 
     @property
     def api_version(self) -> str:
@@ -110,11 +113,13 @@ _RBAC, _NET = "rbac.authorization.k8s.io", "networking.k8s.io"
 #: get a namespace without them.
 KINDS: dict[str, Kind] = {k.kind: k for k in (
     Kind("Namespace", "", "v1", "namespaces", False, role="namespace"),
-    Kind("NetworkPolicy", _NET, "v1", "networkpolicies", True, role="child"),
-    Kind("ResourceQuota", "", "v1", "resourcequotas", True, role="child", quantities=frozenset({"hard"})),
-    Kind("LimitRange", "", "v1", "limitranges", True, role="child", quantities=LIMIT_QUANTITIES),
-    Kind("ClusterRoleBinding", _RBAC, "v1", "clusterrolebindings", False, role="child"),
-    Kind("RoleBinding", _RBAC, "v1", "rolebindings", True, role="child"),
+    Kind("NetworkPolicy", _NET, "v1", "networkpolicies", True, role="child", exact=("spec",)),
+    Kind("ResourceQuota", "", "v1", "resourcequotas", True, role="child", quantities=frozenset({"hard"}),
+         exact=("spec",)),
+    Kind("LimitRange", "", "v1", "limitranges", True, role="child", quantities=LIMIT_QUANTITIES, exact=("spec",)),
+    Kind("ClusterRoleBinding", _RBAC, "v1", "clusterrolebindings", False, role="child",
+         exact=("roleRef", "subjects")),
+    Kind("RoleBinding", _RBAC, "v1", "rolebindings", True, role="child", exact=("roleRef", "subjects")),
     Kind("Event", "", "v1", "events", True),
     Kind("Secret", "", "v1", "secrets", True),
     Kind(KIND, GROUP, VERSION, PLURAL, False),

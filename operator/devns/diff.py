@@ -5,6 +5,11 @@ manager owns a field (per ``metadata.managedFields``) that is no longer desired:
 neither holds, reconcile writes nothing. Quantities compare by value (``1000m`` == ``1``) because the API server
 rewrites them into canonical form.
 
+The fields a kind keeps exactly (``contract.Kind.exact``: a NetworkPolicy's spec, a binding's roleRef and
+subjects) must also hold nothing more than declared: ``exact_match`` compares both ways, after adding the
+defaults the API server adds itself (``with_server_defaults``). A field someone else added there cannot be removed
+by devns's server-side apply (devns does not own it), so such an object is replaced whole (``Kube.replace``).
+
 Objects devns creates in a brand-new namespace are POSTed (one request, cheaper for the API server than an apply),
 so their fields sit under an ``Update`` entry of devns's manager; ``upgraded_managed_fields`` turns that entry into
 an ``Apply`` one before the first apply, as client-go's csaupgrade does for kubectl, so applies can remove fields.
@@ -12,6 +17,8 @@ an ``Apply`` one before the first apply, as client-go's csaupgrade does for kube
 
 from __future__ import annotations
 
+import copy
+from enum import StrEnum
 from typing import Any, Iterator
 
 from .contract import KINDS
@@ -137,3 +144,77 @@ def needs_apply(desired: dict[str, Any], actual: dict[str, Any] | None, manager:
         if owned not in wanted and owned not in above and not any(owned[:i] in wanted for i in range(len(owned))):
             return True  # devns owns a field it no longer wants: apply to remove it
     return False
+
+
+def with_server_defaults(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` as the API server stores it: the defaults it fills in for the kinds devns keeps exactly (a
+    LimitRange's Container defaults from max/min, a NetworkPolicy port's TCP protocol, policyTypes, RBAC apiGroups)."""
+    kind = obj.get("kind")
+    if kind not in ("LimitRange", "NetworkPolicy", "RoleBinding", "ClusterRoleBinding"):
+        return obj
+    obj = copy.deepcopy(obj)
+    if kind == "LimitRange":
+        for item in obj.get("spec", {}).get("limits") or []:
+            if item.get("type") == "Container":
+                default, request = item.setdefault("default", {}), item.setdefault("defaultRequest", {})
+                for key, value in (item.get("max") or {}).items():
+                    default.setdefault(key, value)
+                for key, value in default.items():
+                    request.setdefault(key, value)
+                for key, value in (item.get("min") or {}).items():
+                    request.setdefault(key, value)
+                for key in ("default", "defaultRequest"):
+                    if not item[key]:
+                        del item[key]
+    elif kind == "NetworkPolicy":
+        spec = obj.get("spec", {})
+        if not spec.get("policyTypes"):
+            spec["policyTypes"] = ["Ingress", *(["Egress"] if spec.get("egress") else [])]
+        for rule in (*(spec.get("ingress") or []), *(spec.get("egress") or [])):
+            for port in rule.get("ports") or []:
+                port.setdefault("protocol", "TCP")
+    else:
+        obj.get("roleRef", {}).setdefault("apiGroup", "rbac.authorization.k8s.io")
+        for subject in obj.get("subjects") or []:
+            if subject.get("kind") in ("User", "Group"):  # a ServiceAccount's is "", which the API omits
+                subject.setdefault("apiGroup", "rbac.authorization.k8s.io")
+    return obj
+
+
+def exact_match(desired: dict[str, Any], actual: dict[str, Any]) -> bool:
+    """The fields ``desired``'s kind keeps exactly hold the same in ``actual``: nothing missing, nothing more."""
+    return _holds_nothing_more(desired, actual) and not needs_apply(desired, actual, "")
+
+
+def _holds_nothing_more(desired: dict[str, Any], actual: dict[str, Any]) -> bool:
+    """No key below the kind's exact fields in ``actual`` that ``desired`` (with the server's defaults) lacks.
+    Lists are atomic in these kinds: a list devns declares is set whole by its apply, so only map keys count."""
+    kind = KINDS.get(desired.get("kind", ""))
+    if kind is None or not kind.exact:
+        return True
+    stored = with_server_defaults(desired)
+    return not any(_extra_keys(stored.get(key), actual.get(key)) for key in kind.exact)
+
+
+def _extra_keys(want: Any, have: Any) -> bool:
+    if not isinstance(have, dict) or not have:
+        return False
+    if not isinstance(want, dict):
+        return True
+    return any(k not in want or _extra_keys(want[k], v) for k, v in have.items())
+
+
+class Change(StrEnum):
+    """The write an object needs to match its desired state."""
+
+    NONE = "none"
+    APPLY = "apply"  # create it, or server-side apply what differs (removing fields devns owns but dropped)
+    REPLACE = "replace"  # someone else added fields devns keeps exactly: replace the object whole
+
+
+def change_needed(desired: dict[str, Any], actual: dict[str, Any] | None, manager: str) -> Change:
+    """REPLACE when ``actual`` holds more than declared in its exact fields (only a replace removes what devns does
+    not own), else APPLY when something differs or devns owns a field it dropped, else NONE."""
+    if actual is not None and not _holds_nothing_more(desired, actual):
+        return Change.REPLACE
+    return Change.APPLY if needs_apply(desired, actual, manager) else Change.NONE

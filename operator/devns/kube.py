@@ -130,6 +130,18 @@ class Kube:
         self.request("PATCH", path, body=obj, content_type=APPLY,
                      query=[("fieldManager", FIELD_MANAGER), ("force", "true")], parse=False)
 
+    def replace(self, obj: dict[str, Any], live: dict[str, Any]) -> None:
+        """PUT ``obj`` over ``live`` (conditional on its resourceVersion): every field ``obj`` declares is set
+        exactly, fields others added there are gone. ``live``'s metadata is kept, with ``obj``'s labels and
+        ownerReferences on top."""
+        meta = obj["metadata"]
+        kept = {k: v for k, v in live["metadata"].items() if k != "managedFields"}
+        kept["labels"] = {**(kept.get("labels") or {}), **(meta.get("labels") or {})}
+        if "ownerReferences" in meta:
+            kept["ownerReferences"] = meta["ownerReferences"]
+        self.request("PUT", self.path(obj["kind"], meta["name"], meta.get("namespace")),
+                     body={**obj, "metadata": kept}, query=[("fieldManager", FIELD_MANAGER)], parse=False)
+
     def patch_status(self, kind: str, name: str, status: dict[str, Any]) -> None:
         self.request("PATCH", self.path(kind, name, sub="status"), body={"status": status}, content_type=MERGE,
                      parse=False)

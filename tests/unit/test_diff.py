@@ -1,10 +1,12 @@
-"""devns.diff: does a desired object need a server-side apply?"""
+"""devns.diff: does a desired object need a server-side apply, or a replace (someone added fields devns keeps
+exactly)?"""
 
 import copy
 
 import pytest
 
-from devns.diff import covers, needs_apply, owned_paths, paths, upgraded_managed_fields
+from devns.diff import (Change, change_needed, covers, exact_match, needs_apply, owned_paths, paths,
+                        upgraded_managed_fields, with_server_defaults)
 
 MANAGER = "devns"
 OWNER_REF = {"apiVersion": "devns.io/v1alpha1", "kind": "DevNamespace", "name": "alice", "uid": "u1",
@@ -301,3 +303,83 @@ def test_owned_but_unwanted_matches_the_plain_definition():
         got = {p for p in owned_paths(actual, MANAGER)}
         expected = any(not any(o[:len(w)] == w or w[:len(o)] == o for w in wanted) for o in got)
         assert needs_apply(desired, actual, MANAGER) is expected
+
+
+# -- exactly as declared --------------------------------------------------------------------------------------------
+
+def limitrange(**limits):
+    return {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "devns-limits", "namespace": "alice"},
+            "spec": {"limits": [{"type": "Container", **limits}]}}
+
+
+def rolebinding(*subjects):
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "devns-owners-edit", "namespace": "alice"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+            "subjects": list(subjects)}
+
+
+def test_an_extra_field_in_a_declared_spec_needs_a_replace():
+    """An admin (exempt from the guardrail policy) opening the default-deny policy to all ingress."""
+    actual = served(netpol())
+    actual["spec"]["ingress"] = [{}]
+    assert not exact_match(netpol(), actual)
+    assert change_needed(netpol(), actual, MANAGER) is Change.REPLACE
+
+
+def test_an_extra_quota_entry_needs_a_replace_but_canonical_quantities_do_not():
+    actual = served(quota())
+    actual["spec"]["hard"].update({"requests.cpu": "2000m", "requests.memory": "4096Mi"})
+    assert change_needed(quota(), actual, MANAGER) is Change.NONE
+    actual["spec"]["hard"]["count/deployments.apps"] = "100"
+    assert change_needed(quota(), actual, MANAGER) is Change.REPLACE
+
+
+def test_a_missing_or_changed_field_is_still_an_apply():
+    actual = served(quota())
+    actual["spec"]["hard"]["pods"] = "11"
+    assert not exact_match(quota(), actual)
+    assert change_needed(quota(), actual, MANAGER) is Change.APPLY  # devns's apply sets its own fields back
+    del actual["spec"]["hard"]["pods"]
+    assert change_needed(quota(), actual, MANAGER) is Change.APPLY
+    assert change_needed(quota(), None, MANAGER) is Change.APPLY
+
+
+def test_limitrange_defaults_the_api_server_adds_are_not_drift():
+    desired = limitrange(max={"cpu": "2", "ephemeral-storage": "1Gi"}, min={"memory": "64Mi"},
+                         default={"cpu": "500m"})
+    stored = with_server_defaults(desired)["spec"]["limits"][0]
+    assert stored["default"] == {"cpu": "500m", "ephemeral-storage": "1Gi"}  # max -> default
+    assert stored["defaultRequest"] == {"cpu": "500m", "ephemeral-storage": "1Gi", "memory": "64Mi"}
+    actual = served(desired)
+    actual["spec"]["limits"][0].update(default=stored["default"], defaultRequest=stored["defaultRequest"])
+    assert exact_match(desired, actual)
+    assert desired["spec"]["limits"][0]["default"] == {"cpu": "500m"}  # the desired object is not mutated
+
+
+def test_rbac_api_groups_the_server_fills_in_are_not_drift():
+    sa = {"kind": "ServiceAccount", "name": "ci", "namespace": "ci"}
+    user = {"kind": "User", "name": "alice@example.com"}
+    actual = served(rolebinding(sa, {**user, "apiGroup": "rbac.authorization.k8s.io"}))
+    assert exact_match(rolebinding(sa, user), actual)
+    actual["subjects"].append({"kind": "User", "name": "mallory", "apiGroup": "rbac.authorization.k8s.io"})
+    assert not exact_match(rolebinding(sa, user), actual)
+
+
+def test_network_policy_defaults_are_not_drift():
+    desired = netpol()
+    desired["spec"].pop("policyTypes")
+    for port in desired["spec"]["egress"][0]["ports"]:
+        port.pop("protocol")
+    actual = served(netpol())
+    actual["spec"]["egress"][0]["ports"][0]["protocol"] = "TCP"
+    actual["spec"]["policyTypes"] = ["Ingress", "Egress"]
+    assert exact_match(desired, actual)
+
+
+def test_namespaces_are_compared_as_a_subset():
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "alice", "labels": {"a": "b"}}}
+    actual = served(ns)
+    actual["metadata"]["labels"]["someone-else"] = "x"
+    actual["spec"] = {"finalizers": ["kubernetes"]}
+    assert change_needed(ns, actual, MANAGER) is Change.NONE
