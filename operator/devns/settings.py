@@ -18,6 +18,16 @@ from .units import parse_duration, parse_quantity
 
 NEVER = ("none", "never")
 
+#: Namespaces that platform components commonly install into, sooner or later: a developer who takes one of these
+#: names first (a DevNamespace called argocd or cert-manager) would block that install, or be handed the namespace
+#: a component later trusts (a monitoring stack scraping "monitoring", an ingress controller in "ingress-nginx").
+DEFAULT_RESERVED_NAMESPACES = (
+    "kube-*", "default", "*-system", "openshift", "openshift-*", "cattle-*", "fleet-*", "istio-*", "linkerd*",
+    "knative-*", "tekton-*", "argocd", "argo-*", "flux-system", "cert-manager", "ingress-nginx", "kubernetes-dashboard",
+    "monitoring", "prometheus*", "grafana*", "logging", "observability", "velero", "kyverno", "gatekeeper*",
+    "vault", "consul", "rook-ceph", "local-path-storage", "calico-*", "tigera-*",
+)
+
 
 def optional_duration(value: str) -> dt.timedelta | None:
     """``none``/``never`` -> None, otherwise a parsed duration."""
@@ -31,9 +41,10 @@ class Settings(BaseSettings):
 
     operator_namespace: str = Field("devns-system", description="Namespace the operator runs in; never managed.")
     reserved_namespaces: list[str] = Field(
-        default_factory=list,
-        description="Extra namespace names (or glob patterns like team-*) devns must never create, adopt or delete; "
-                    "default, kube-* and the operator's namespace are always reserved.")
+        default_factory=lambda: list(DEFAULT_RESERVED_NAMESPACES),
+        description="Namespace names or glob patterns (team-*) devns must never create, adopt or delete; default, "
+                    "kube-* and the operator's namespace are always reserved. The default covers what clusters "
+                    "commonly install later; a value replaces it (keep the entries you still want).")
     allowed_roles: list[str] = Field(default_factory=lambda: ["edit", "view"],
                                      description="ClusterRoles a DevNamespace may bind its owners to.")
     default_role: str = Field("edit", description="ClusterRole used when spec.role is empty.")

@@ -16,6 +16,7 @@ from kubernetes.client.rest import ApiException
 
 from devns.contract import API_VERSION, FINALIZER, GROUP, KIND, PLURAL, VERSION
 from devns.outcome import Result
+from devns.settings import DEFAULT_RESERVED_NAMESPACES
 from testkit.kubectl import kubectl as run_kubectl
 from testkit.waiting import wait_for
 
@@ -111,10 +112,10 @@ def born_with_finalizer(dns: DevNamespaces) -> bool:
 
 # -- the operator's settings and its resume after a start ---------------------------------------------------------
 
-#: Settings the e2e operator runs with: defaults, plus a deny-list pattern, admin among the allowed roles, and
+#: Settings the e2e operator runs with: defaults, plus a deny-list pattern on top of the default reserved ones, admin among the allowed roles, and
 #: second-scale lifecycle timings (an 8 s warning lead, 6 s retention).
 OPERATOR_ENV = {
-    "DEVNS_RESERVED_NAMESPACES": '["protected-*"]',
+    "DEVNS_RESERVED_NAMESPACES": json.dumps(["protected-*", *DEFAULT_RESERVED_NAMESPACES]),
     "DEVNS_ALLOWED_ROLES": '["edit", "view", "admin"]',
     "DEVNS_WARN_BEFORE": '["24h", "1h", "8s"]',
     "DEVNS_EXPIRED_RETENTION": "6s",

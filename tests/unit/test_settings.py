@@ -52,13 +52,22 @@ def test_always_reserved(namespace):
     assert Settings().is_reserved(namespace)
 
 
-@pytest.mark.parametrize("namespace", ["alice", "kube", "kubernetes", "my-kube-system", "default2", "devns-system2"])
+@pytest.mark.parametrize("namespace", ["alice", "kube", "kubernetes", "default2", "devns-system2", "alice-monitoring",
+                                       "system", "payments-dev"])
 def test_ordinary_namespaces_not_reserved(namespace):
     assert not Settings().is_reserved(namespace)
 
 
+@pytest.mark.parametrize("namespace", ["argocd", "cert-manager", "ingress-nginx", "monitoring", "flux-system",
+                                       "gatekeeper-system", "istio-system", "istio-ingress", "openshift-config",
+                                       "cattle-system", "kubernetes-dashboard", "my-kube-system", "velero"])
+def test_commonly_installed_namespaces_reserved_by_default(namespace):
+    assert Settings().is_reserved(namespace)
+    assert not Settings(reserved_namespaces=[]).is_reserved(namespace)  # a value replaces the default
+
+
 def test_operator_namespace_follows_setting():
-    s = Settings(operator_namespace="platform-devns")
+    s = Settings(operator_namespace="platform-devns", reserved_namespaces=[])
     assert s.is_reserved("platform-devns")
     assert not s.is_reserved("devns-system")
 
