@@ -209,7 +209,7 @@ def owner_uid(kind: str, obj: Mapping[str, Any]) -> str | None:
 async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
                 devnamespaces_by_uid: kopf.Index, param: str, **_: Any) -> None:
     """A managed object changed or went away: put it back if it no longer matches its DevNamespace. A managed
-    namespace whose DevNamespace is not known is an orphan candidate (see ``orphan``).
+    namespace or cluster-view binding whose DevNamespace is not known is an orphan candidate (see ``orphan``).
 
     Async: the comparison is pure and runs on the event loop (about 9 events per new DevNamespace, nearly all
     in order); only a repair or an orphan check, which call the API, go to a worker thread. It reads the event's
@@ -217,8 +217,8 @@ async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
     obj = event["object"]
     uid = owner_uid(param, obj)
     owners = list(devnamespaces_by_uid.get(uid, [])) if uid else []
-    if param == "Namespace" and not owners and event.get("type") != "DELETED":
-        await asyncio.to_thread(orphan, copy.deepcopy(obj), memo, logger)
+    if param in ORPHAN_CHECKS and not owners and event.get("type") != "DELETED":
+        await asyncio.to_thread(orphan, param, copy.deepcopy(obj), memo, logger)
         return
     if event.get("type") is None:  # the initial listing: on.resume reconciles everything anyway
         return
@@ -234,18 +234,23 @@ async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
         record(owner, outcome, time.monotonic() - started, logger, "repair")
 
 
-def orphan(body: dict[str, Any], memo: kopf.Memo, logger: logging.Logger) -> None:
-    """Collect a namespace devns created whose DevNamespace is gone (proof required; see ``reconcile.orphans``).
+def orphan(kind: str, body: dict[str, Any], memo: kopf.Memo, logger: logging.Logger) -> None:
+    """Collect a namespace or cluster-view binding devns created whose DevNamespace is gone (see
+    ``reconcile.orphans``).
 
-    Triggered by the namespace watch: its initial listing after a start (DevNamespaces deleted while the
-    operator was down), a new look-alike, and the update the garbage collector makes when it strips the
-    ownerReference of a DevNamespace deleted with --cascade=orphan. Kopf indexes are complete before handlers
-    run, and the DevNamespace is read again before anything is deleted.
+    Triggered by the watches: their initial listing after a start (DevNamespaces deleted while the operator was
+    down), a new look-alike, and the update the garbage collector makes when it strips the ownerReference of a
+    DevNamespace deleted with --cascade=orphan. Kopf indexes are complete before handlers run, and the
+    DevNamespace is read again before anything is deleted.
     """
-    outcome = reconcile.collect_orphan(memo.ctx, body, utcnow())
+    outcome = ORPHAN_CHECKS[kind](memo.ctx, body, utcnow())
     if outcome is not None:
         metrics.record(outcome, None, 0.0)
         logger.warning(f"orphan check: {outcome.message}")
+
+
+#: Guarded kinds whose objects can outlive their DevNamespace outside its namespace, and their orphan check.
+ORPHAN_CHECKS = {"Namespace": reconcile.collect_orphan, "ClusterRoleBinding": reconcile.collect_orphan_binding}
 
 
 def quiet_guards(record: logging.LogRecord) -> bool:

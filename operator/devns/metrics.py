@@ -31,8 +31,9 @@ EXPIRY_DELETIONS = Counter("devns_expiry_deletions_total", "Namespaces deleted b
 WARNINGS_SENT = Counter("devns_expiry_warnings_total", "Expiry warnings posted to owners.")
 DRIFT_REPAIRS = Counter("devns_drift_repairs_total", "Managed objects restored after someone changed or deleted "
                         "them, by kind.", ["kind"])
-ORPHAN_DELETIONS = Counter("devns_orphan_deletions_total", "Namespaces devns created whose DevNamespace is gone, "
-                           "garbage-collected with a valid proof (dry_run=true: would have been).", ["dry_run"])
+ORPHAN_DELETIONS = Counter("devns_orphan_deletions_total", "Namespaces (with a valid proof) and cluster-view "
+                           "bindings devns created whose DevNamespace is gone, garbage-collected (dry_run=true: "
+                           "would have been).", ["dry_run"])
 NEXT_EXPIRY = Gauge("devns_next_expiry_seconds", "Seconds until the soonest DevNamespace expiry (+Inf if none).")
 DEVNAMESPACES = Gauge("devns_devnamespaces", "DevNamespaces by phase.", ["phase"])
 

@@ -7,7 +7,8 @@
 - ``lifecycle``: expiry warnings, expiry and retention (``expiry_due`` pure, ``expiry_step``), its one status
   writer.
 - ``drift``: put a changed or deleted managed object back (``drifted`` pure, ``repair``).
-- ``orphans``: collect a namespace devns created whose DevNamespace is gone, or report a look-alike.
+- ``orphans``: collect a namespace (or cluster-view binding) devns created whose DevNamespace is gone, or report
+  a look-alike.
 
 Every path computes what should be with ``desired.desired_for`` (cached per DevNamespace version), reads what
 is, writes only the difference and returns an ``outcome.Outcome``; nothing here posts Kopf Events or counts
@@ -18,8 +19,8 @@ from .bootstrap import ensure_gc_key
 from .context import Context, Retry, is_ours
 from .drift import drifted, guarded, repair
 from .lifecycle import Action, ExpiryDue, Step, expiry_due, expiry_step
-from .orphans import collect_orphan
+from .orphans import collect_orphan, collect_orphan_binding
 from .provision import finalize, reconcile
 
-__all__ = ["Action", "Context", "ExpiryDue", "Retry", "Step", "collect_orphan", "drifted", "ensure_gc_key",
+__all__ = ["Action", "Context", "ExpiryDue", "Retry", "Step", "collect_orphan", "collect_orphan_binding", "drifted", "ensure_gc_key",
            "expiry_due", "expiry_step", "finalize", "guarded", "is_ours", "reconcile", "repair"]

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .. import gc
-from ..contract import ANN_CREATED_BY, KINDS
+from ..contract import (ANN_CREATED_BY, CLUSTER_VIEW_BINDING_PREFIX, FIELD_MANAGER, KINDS, LABEL_DEVNAMESPACE,
+                        MANAGED_BY, MANAGER)
 from ..desired import DesiredCache
+from ..diff import Change, change_needed
 from ..kube import Kube
 from ..render import DevNamespaceRef
 from ..settings import Settings
@@ -50,6 +52,28 @@ def is_ours(namespace: Mapping[str, Any] | None, ref: DevNamespaceRef, key: byte
 def owned_by(obj: Mapping[str, Any], ref: DevNamespaceRef) -> bool:
     """``obj`` has an ownerReference to this DevNamespace (by uid)."""
     return any(o.get("uid") == ref.uid for o in obj.get("metadata", {}).get("ownerReferences") or [])
+
+
+def is_cluster_view_binding(binding: Mapping[str, Any], settings: Settings) -> str | None:
+    """The DevNamespace name a ClusterRoleBinding is devns's cluster-view binding for (its labels, name and role
+    are exactly what devns creates), or None."""
+    meta = binding.get("metadata", {})
+    labels = meta.get("labels") or {}
+    name = labels.get(LABEL_DEVNAMESPACE, "")
+    if (labels.get(MANAGED_BY) == MANAGER and name and meta.get("name") == f"{CLUSTER_VIEW_BINDING_PREFIX}{name}"
+            and (binding.get("roleRef") or {}).get("name") == settings.cluster_view_role):
+        return name
+    return None
+
+
+def write(kube: Kube, want: dict[str, Any], current: dict[str, Any] | None) -> bool:
+    """Make ``current`` (None: it does not exist) match ``want`` with the one write it needs; False if none."""
+    change = change_needed(want, current, FIELD_MANAGER)
+    if change is Change.REPLACE:
+        kube.replace(want, current)
+    elif change is Change.APPLY:
+        kube.apply(want, current)
+    return change is not Change.NONE
 
 
 def describe(obj: Mapping[str, Any]) -> str:

@@ -13,10 +13,10 @@ from typing import Any, Mapping
 
 from ..contract import FIELD_MANAGER
 from ..desired import Desired
-from ..diff import needs_apply
+from ..diff import Change, change_needed
 from ..kube import ApiError
 from ..outcome import Outcome, Result
-from .context import Context, is_ours
+from .context import Context, is_ours, write
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _needs_repair(desired: Desired, want: dict[str, Any], current: Mapping[str, 
     if want["kind"] == "Namespace" and (current is None or not is_ours(current, desired.ref, key)
                                         or current["metadata"].get("deletionTimestamp")):
         return False
-    return needs_apply(want, current, FIELD_MANAGER)
+    return change_needed(want, current, FIELD_MANAGER) is not Change.NONE
 
 
 def repair(ctx: Context, body: Mapping[str, Any], want: dict[str, Any], event_type: str | None,
@@ -65,7 +65,7 @@ def repair(ctx: Context, body: Mapping[str, Any], want: dict[str, Any], event_ty
             current = ctx.kube.get(kind, name, scope)
             if not _needs_repair(desired, want, current, ctx.key):
                 return None
-        ctx.kube.apply(want, current)
+        write(ctx.kube, want, current)
     except ApiError as exc:
         if exc.status in (403, 404, 409):  # namespace terminating or gone, or a concurrent reconcile won
             log.info(f"repair of {kind}/{name} skipped: {exc}")

@@ -1,8 +1,14 @@
-"""Orphan collection: a namespace labelled as devns's whose DevNamespace is not known.
+"""Orphan collection: a namespace, or a cluster-scoped child, labelled as devns's whose DevNamespace is not known.
 
-Deleted only when devns provably created it (``gc.judge``: the proof verifies) and its DevNamespace is really
-gone (read again here, not taken from memory). A look-alike without a valid proof is reported once with an Event
-in it and left alone; in dry-run, the would-be deletion is reported once the same way.
+A namespace is deleted only when devns provably created it (``gc.judge``: the proof verifies) and its
+DevNamespace is really gone (read again here, not taken from memory). A look-alike without a valid proof is
+reported once with an Event in it and left alone; in dry-run, the would-be deletion is reported once the same way.
+
+A ClusterRoleBinding devns made for ``clusterView`` outlives its DevNamespace when that is deleted with
+``--cascade=orphan`` (the garbage collector strips its ownerReference) and would keep granting cluster read: it is
+deleted when it is exactly what devns creates (its name, labels and role) and its DevNamespace is gone. Only devns
+and cluster admins may create objects with devns's labels (the guardrail policy), so the labels can be trusted
+here; the name and role must match too.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any, Mapping
 from .. import gc
 from ..kube import Kube
 from ..outcome import Outcome, Result
-from .context import Context, namespace_event
+from .context import Context, is_cluster_view_binding, namespace_event
 
 
 def collect_orphan(ctx: Context, namespace: Mapping[str, Any], now: dt.datetime) -> Outcome | None:
@@ -42,6 +48,26 @@ def collect_orphan(ctx: Context, namespace: Mapping[str, Any], now: dt.datetime)
         return None
     return Outcome(Result.ORPHAN_DELETED, "", "OrphanDeleted",
                    f"deleted orphaned namespace {ns}: its DevNamespace {name} is gone", namespace=ns)
+
+
+def collect_orphan_binding(ctx: Context, binding: Mapping[str, Any], now: dt.datetime) -> Outcome | None:
+    """Delete a cluster-view ClusterRoleBinding whose DevNamespace is gone; None when it is not one."""
+    meta = binding.get("metadata", {})
+    name = is_cluster_view_binding(binding, ctx.settings)
+    if name is None or meta.get("deletionTimestamp"):
+        return None
+    owner = ctx.kube.get("DevNamespace", name)
+    claimed = {o.get("uid") for o in meta.get("ownerReferences") or [] if o.get("kind") == "DevNamespace"}
+    if owner is not None and (not claimed or owner["metadata"]["uid"] in claimed):
+        return None  # our in-memory view lagged, or its DevNamespace is back under the same name: not an orphan
+    binding_name = meta["name"]
+    if ctx.settings.dry_run:
+        return Outcome(Result.WOULD_DELETE_ORPHAN, "", "DryRun", f"dry-run: would delete ClusterRoleBinding "
+                       f"{binding_name} (its DevNamespace {name} is gone)")
+    if not ctx.kube.delete("ClusterRoleBinding", binding_name, uid=meta["uid"]):
+        return None
+    return Outcome(Result.ORPHAN_DELETED, "", "OrphanDeleted", f"deleted ClusterRoleBinding {binding_name}: its "
+                   f"DevNamespace {name} is gone", removed=[f"ClusterRoleBinding/{binding_name}"])
 
 
 def _report_once(ctx: Context, uid: str, ns: str, reason: str, message: str, now: dt.datetime) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from ..contract import ANN_CREATED_BY, CHILD_KINDS, FIELD_MANAGER, KINDS, children_selector
+from ..contract import ANN_CREATED_BY, CHILD_KINDS, FIELD_MANAGER, KIND, KINDS, children_selector
 from ..desired import Desired, namespace_of, ref_of
 from ..diff import needs_apply
 from ..kube import ApiError, Kube
@@ -25,7 +25,7 @@ from ..outcome import Outcome, Result
 from ..render import DevNamespaceRef, SpecProblem
 from ..status import EXPIRING, ready_status, status_patch
 from ..units import format_time, parse_time
-from .context import Context, Retry, describe, is_ours, owned_by
+from .context import Context, Retry, describe, is_cluster_view_binding, is_ours, owned_by, write
 
 
 def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome:
@@ -112,9 +112,7 @@ def _apply(ctx: Context, desired: Desired, first: bool) -> Outcome:
         present = {o["metadata"]["name"]: o for o in kube.list(kind, namespace=scope,
                                                                selector=children_selector(ref.name))}
         for child in wanted:
-            current = present.get(child["metadata"]["name"])
-            if needs_apply(child, current, FIELD_MANAGER):
-                kube.apply(child, current)
+            if write(kube, child, present.get(child["metadata"]["name"])):
                 applied.append(describe(child))
         names = {c["metadata"]["name"] for c in wanted}
         for name, obj in present.items():
@@ -146,7 +144,9 @@ def finalize(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome
     ns = namespace_of(body)
     actual = kube.get("Namespace", ns)
     for crb in kube.list("ClusterRoleBinding", selector=children_selector(ref.name)):
-        if owned_by(crb, ref):
+        # deleted with --cascade=orphan, the garbage collector may have stripped the ownerReference already
+        unowned = not any(o.get("kind") == KIND for o in crb["metadata"].get("ownerReferences") or [])
+        if owned_by(crb, ref) or (unowned and is_cluster_view_binding(crb, settings) == ref.name):
             kube.delete("ClusterRoleBinding", crb["metadata"]["name"], uid=crb["metadata"]["uid"])
     if actual is None or not is_ours(actual, ref, ctx.key) or settings.is_reserved(ns):
         ctx.desired.drop(ref.uid)
