@@ -1,8 +1,10 @@
 """What a platform admin applies for devns to work on a dev cluster, in one place, and applying it.
 
 The e2e session fixture, the benchmark and ``make run`` (through ``python -m testkit.install``) all install this
-list. It is the cluster-wide part of manifests/base without the operator's own Deployment, RBAC and settings:
-those are what the e2e tests of the install bundle (tests/e2e/test_manifests.py) apply with ``-k manifests/base``.
+list. It is what tenants meet in manifests/base (the CRD, the cluster-view role, the admission policies about
+their objects, with devns-system for the service policy's settings) without the operator's own Deployment, RBAC,
+settings and operator-policy.yaml (which limits only the operator's ServiceAccount and reads its settings): those
+are what the e2e tests of the install bundle (tests/e2e/test_manifests.py) apply with ``-k manifests/base``.
 
     python -m testkit.install --kubeconfig .cluster/kubeconfig --kubectl kubectl
 """
@@ -26,7 +28,10 @@ FILES = (
     "crds/devnamespaces.devns.io.yaml",  # the DevNamespace CRD
     "manifests/base/cluster-view-clusterrole.yaml",  # what clusterView: true grants to owners
     "manifests/base/guardrails-policy.yaml",  # only devns (and admins) may change managed objects
+    "manifests/base/namespace.yaml",  # devns-system, where the service policy's settings live
+    "manifests/base/service-policy.yaml",  # no ExternalName/externalIPs Services in devns namespaces
     "manifests/base/finalizer-policy.yaml",  # DevNamespaces are born with devns's finalizer
+    "manifests/base/requester-policy.yaml",  # the API server records who asked for each DevNamespace
     # ClusterKopfPeering, read only by an operator started with --peering; harmless (unwatched) otherwise, and it
     # lets `make run ARGS=--peering=...` and the e2e tests run peering on a dev cluster.
     "manifests/base/kopf-peering-crd.yaml",

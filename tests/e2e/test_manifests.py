@@ -144,7 +144,8 @@ def test_every_kustomization_renders(binaries, path):
 def test_overlays_change_only_what_they_say(binaries):
     base = render(binaries, "manifests/base")
     dry = render(binaries, "manifests/overlays/dry-run")
-    cm = lambda objs: next(o for o in objs if o["kind"] == "ConfigMap")["data"]  # noqa: E731
+    cm = lambda objs: next(o for o in objs if o["kind"] == "ConfigMap"  # noqa: E731
+                           and o["metadata"]["name"] == "devns-settings")["data"]
     assert cm(base)["DEVNS_DRY_RUN"] == "false" and cm(dry) == {**cm(base), "DEVNS_DRY_RUN": "true"}
 
     ha = render(binaries, "manifests/overlays/ha")
@@ -170,6 +171,12 @@ def test_base_applies_and_installs_everything(k, installed):
         ("clusterrole", "devns-operator", None),
         ("clusterrolebinding", "devns-operator", None),
         ("clusterrole", "devns-cluster-view", None),
+        ("validatingadmissionpolicy", "devns-guardrails", None),
+        ("validatingadmissionpolicy", "devns-namespace-guardrails", None),
+        ("validatingadmissionpolicy", "devns-services", None),
+        ("configmap", "devns-service-policy", NS),
+        ("validatingadmissionpolicy", "devns-operator-limits", None),
+        ("validatingadmissionpolicy", "devns-operator-bindings", None),
         ("role", "devns-operator", NS),
         ("rolebinding", "devns-operator", NS),
         ("configmap", "devns-settings", NS),

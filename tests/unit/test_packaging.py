@@ -401,3 +401,66 @@ def test_kopf_peering_crd():
                          ids=lambda o: f"{o['kind']}/{o['metadata']['name']}")
 def test_objects_are_labelled_as_devns(obj):
     assert obj["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "devns", obj["_file"]
+
+
+# -- admission policies ------------------------------------------------------------------------------------------
+
+def policies() -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in OBJECTS if o["kind"] == "ValidatingAdmissionPolicy"}
+
+
+def test_every_validating_policy_fails_closed_is_bound_to_deny_and_installed():
+    base = yaml.safe_load((MANIFESTS / "base" / "kustomization.yaml").read_text())["resources"]
+    for name, policy in policies().items():
+        binding = the("ValidatingAdmissionPolicyBinding", name)
+        assert binding["spec"]["policyName"] == name and binding["spec"]["validationActions"] == ["Deny"], name
+        assert policy["spec"]["failurePolicy"] == "Fail", name
+        if policy["_file"].startswith("manifests/base/"):
+            assert Path(policy["_file"]).name in base, f"{policy['_file']} is not in manifests/base/kustomization"
+        param = binding["spec"].get("paramRef")
+        assert param is None or param["parameterNotFoundAction"] == "Deny", f"{name}: a missing param must deny"
+
+
+def test_guardrail_exemptions_name_exact_identities_not_prefixes():
+    """Only the operator, system:masters and the two controllers that delete what devns made: not every
+    kube-system ServiceAccount nor every system:kube-* user."""
+    for name in ("devns-guardrails", "devns-namespace-guardrails"):
+        (condition,) = policies()[name]["spec"]["matchConditions"]
+        expression = condition["expression"]
+        assert "startsWith" not in expression, name
+        for who in ("system:serviceaccount:devns-system:devns-operator", "system:kube-controller-manager",
+                    "system:serviceaccount:kube-system:namespace-controller",
+                    "system:serviceaccount:kube-system:generic-garbage-collector"):
+            assert f"'{who}'" in expression, (name, who)
+
+
+def test_operator_policy_limits_exactly_the_operator_serviceaccount_and_reads_its_settings():
+    sa = the("ServiceAccount", "devns-operator")["metadata"]
+    user = f"system:serviceaccount:{sa['namespace']}:{sa['name']}"
+    for name in ("devns-operator-limits", "devns-operator-bindings"):
+        (condition,) = policies()[name]["spec"]["matchConditions"]
+        assert condition["expression"] == f"request.userInfo.username == '{user}'", name
+    param = the("ValidatingAdmissionPolicyBinding", "devns-operator-bindings")["spec"]["paramRef"]
+    settings = the("ConfigMap", "devns-settings")["metadata"]
+    assert (param["name"], param["namespace"]) == (settings["name"], settings["namespace"])
+    limits = json.dumps(policies()["devns-operator-limits"]["spec"])
+    assert f"'{settings_from_configmap().gc_key_secret}'" in limits, "the key Secret's name differs from the setting"
+
+
+def test_cluster_view_reads_no_credentials():
+    rules = the("ClusterRole", "devns-cluster-view")["rules"]
+    core = {res for rule in rules if "" in rule["apiGroups"] for res in rule["resources"]}
+    assert not {"secrets", "configmaps", "pods/log"} & core
+    assert all(set(rule["verbs"]) <= {"get", "list", "watch"} for rule in rules)
+
+
+def test_self_service_ships_without_cluster_view_and_with_allow_lists():
+    data = the("ConfigMap", "devns-self-service")["data"]
+    assert data["allowClusterView"] == "false"
+    assert data["allowedLabelPrefixes"] == data["allowedAnnotationPrefixes"] == "example.com/"
+    assert data["namespaceNames"] == "{user}-*,{group}-*"
+
+
+def test_services_reaching_outside_are_off_by_default():
+    assert the("ConfigMap", "devns-service-policy")["data"] == {"allowExternalName": "false",
+                                                                "allowedExternalIPs": ""}
