@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .contract import GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION
+from .contract import ANN_REQUESTER, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION
 from .models import DevNamespaceSpec, DevNamespaceStatus
 
 CRD_FILE = f"{PLURAL}.{GROUP}.yaml"
@@ -24,6 +24,9 @@ PRINTER_COLUMNS = [
     {"name": "Namespace", "type": "string", "jsonPath": ".status.namespace"},
     {"name": "Owner", "type": "string", "jsonPath": ".spec.owners[0].name"},
     {"name": "Team", "type": "string", "jsonPath": ".spec.team"},
+    # -o wide: who created it, as the API server recorded it (manifests/base/requester-policy.yaml)
+    {"name": "Requester", "type": "string", "priority": 1,
+     "jsonPath": ".metadata.annotations." + ANN_REQUESTER.replace(".", "\\.")},  # dots in a key are escaped
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
     {"name": "Expires", "type": "string", "jsonPath": ".status.expiresAt"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},

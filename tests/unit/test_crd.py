@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devns import crd
+from devns import apirules
+from devns import crd, models
+from devns.units import QUANTITY_PATTERN
 
 CRD_PATH = Path(__file__).resolve().parents[2] / "crds" / crd.CRD_FILE
 
@@ -119,14 +121,70 @@ def test_cel_rules_present(schema):
     messages = {r["message"] for r in spec["x-kubernetes-validations"]}
     assert messages == {"spec.namespace is immutable", "set either ttl or expiresAt, not both"}
     owner_rules = spec["properties"]["owners"]["items"]["x-kubernetes-validations"]
-    assert all("__namespace__" in r["rule"] for r in owner_rules)
+    assert [r for r in owner_rules if "__namespace__" in r["rule"]] == owner_rules[:2]
     assert "x-kubernetes-validations" in spec["properties"]["labels"]
     assert "x-kubernetes-validations" in spec["properties"]["quota"]
 
 
+def messages(node):
+    return [r["message"] for r in node.get("x-kubernetes-validations", [])]
+
+
+def test_owner_rules_refuse_system_names_and_bad_service_account_names(schema):
+    owner = schema["properties"]["spec"]["properties"]["owners"]["items"]
+    assert apirules.SYSTEM_OWNER in owner["x-kubernetes-validations"]
+    assert apirules.SERVICE_ACCOUNT_NAME in owner["x-kubernetes-validations"]
+    assert owner["properties"]["name"]["maxLength"] == apirules.MAX_OWNER_NAME
+
+
+def test_map_rules_are_the_models_rules(schema):
+    """Admission and pydantic check the same rules: each map carries the CEL of the rule pydantic applies."""
+    spec = schema["properties"]["spec"]["properties"]
+    assert messages(spec["labels"])[1:] == [apirules.LABEL_KEYS.validation()["message"],
+                                            apirules.LABEL_VALUES["message"]]
+    assert messages(spec["annotations"])[1:] == [apirules.ANNOTATION_KEYS.validation()["message"],
+                                                 apirules.ANNOTATIONS_SIZE["message"]]
+    assert messages(spec["quota"]) == [apirules.QUOTA_KEYS.validation()["message"], apirules.QUOTA_COUNTS["message"]]
+    for field in ("default", "defaultRequest", "max", "min"):
+        assert messages(spec["limits"]["properties"][field]) == [apirules.CONTAINER_KEYS.validation()["message"]]
+    assert messages(spec["limits"]) == [models._NO_OVERCOMMIT["message"]]
+    assert spec["annotations"]["additionalProperties"]["maxLength"] == apirules.MAX_ANNOTATION_VALUE
+    assert spec["labels"]["additionalProperties"]["maxLength"] == 63
+
+
+@pytest.mark.parametrize("rule", [apirules.LABEL_KEYS, apirules.ANNOTATION_KEYS, apirules.QUOTA_KEYS,
+                                  apirules.CONTAINER_KEYS])
+def test_key_rules_use_the_shared_pattern_and_bounds(rule):
+    """The CEL rule embeds the very regular expression pydantic matches with (escaped for a CEL string), and the
+    bounds a regular expression cannot express (prefix and total length)."""
+    cel = rule.validation()["rule"]
+    assert apirules._cel(apirules.QUALIFIED_NAME) in cel
+    assert f"k.indexOf('/') <= {apirules.MAX_PREFIX}" in cel and f"k.size() <= {apirules.MAX_QUALIFIED_NAME}" in cel
+
+
+def test_every_rule_has_a_message(schema):
+    rules = [r for _, node in walk(schema) for r in node.get("x-kubernetes-validations", [])]
+    assert rules and all(r.get("message") for r in rules)
+
+
+def test_quantities_are_bounded_and_non_negative(schema):
+    spec = schema["properties"]["spec"]["properties"]
+    nodes = [spec["quota"]["additionalProperties"]] + [
+        spec["limits"]["properties"][f]["additionalProperties"] for f in ("default", "defaultRequest", "max", "min")]
+    for node in nodes:
+        assert node["pattern"] == QUANTITY_PATTERN and node["maxLength"] == apirules.MAX_QUANTITY
+        assert node["minimum"] == 0
+
+
+def test_expires_at_pattern_and_range(schema):
+    expires = schema["properties"]["spec"]["properties"]["expiresAt"]
+    assert expires["format"] == "date-time" and expires["pattern"] == models.RFC3339
+    assert messages(expires) == [models._EXPIRES_AT_RANGE["message"]]
+
+
 def test_printer_columns(version):
     assert [c["name"] for c in version["additionalPrinterColumns"]] == [
-        "Namespace", "Owner", "Team", "Phase", "Expires", "Age"]
+        "Namespace", "Owner", "Team", "Requester", "Phase", "Expires", "Age"]
     age = version["additionalPrinterColumns"][-1]
     assert age == {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
 

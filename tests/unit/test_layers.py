@@ -15,15 +15,17 @@ LAYERS = [
     {"__main__"},
     {"cli", "crd"},
     {"handlers"},
+    {"handlers_network"},
     {"metrics"},
     {"reconcile"},
     {"kube"},
     {"desired"},
     {"expiry"},
     {"render"},
-    {"gc", "diff", "status", "outcome"},
+    {"gc", "diff", "status", "outcome", "requesters", "trust"},
     {"settings"},
     {"models"},
+    {"apirules"},
     {"units", "contract"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
