@@ -20,8 +20,9 @@ from typing import Any, Callable, Iterable
 from kubernetes.client import CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
 
-from devns.contract import (API_VERSION, DENY_POLICY, GROUP, KIND, KINDS, LABEL_DEVNAMESPACE, MANAGED_BY,
-                            MANAGED_SELECTOR, PLURAL, VERSION)
+from devns.contract import (ANN_PROOF, API_VERSION, DENY_POLICY, GROUP, KIND, KINDS, LABEL_DEVNAMESPACE,
+                            MANAGED_BY, MANAGED_SELECTOR, PLURAL, VERSION)
+from devns import gc
 from devns.desired import desired_for
 from devns.kube import Kube
 from devns.render import Rendered
@@ -193,11 +194,12 @@ spec: {{hard: {{requests.cpu: "2", requests.memory: 4Gi, limits.cpu: "4", limits
 
 
 def rendered(name: str, uid: str, created: dt.datetime, settings: Settings) -> tuple[dt.datetime | None, Rendered]:
-    """The expiry and the objects the operator renders for ``devnamespace(name)`` (with a proof of the real size,
-    under a throw-away key), from the operator's own desired-state function."""
+    """The expiry and the objects the operator renders for ``devnamespace(name)``, from the operator's own
+    desired-state function (the namespace without its proof, which devns adds with a patch once the namespace
+    exists)."""
     body = devnamespace(name)
     body["metadata"].update(uid=uid, creationTimestamp=format_time(created), generation=1)
-    desired = desired_for(body, settings, b"bench")
+    desired = desired_for(body, settings)
     return desired.expires_at, desired.objects
 
 
@@ -253,9 +255,10 @@ def baseline(b: Bench, n: int) -> Throughput:
 
 def floor(b: Bench, n: int) -> Throughput:
     """What every DevNamespace costs whoever provisions it, sent by a plain client while the operator is stopped:
-    the user's create, one POST per object (exactly what the operator renders, owner references included), one
-    status patch (with Kopf's bookkeeping, as the operator writes it) and one Event. Its rate is what an operator
-    that itself cost nothing could reach on this machine. The operator stays stopped: run it last."""
+    the user's create, one POST per object (exactly what the operator renders, owner references included), the
+    namespace's proof (one patch: it is bound to the uid the POST returns), one status patch (with Kopf's
+    bookkeeping, as the operator writes it) and one Event. Its rate is what an operator that itself cost nothing
+    could reach on this machine. The operator stays stopped: run it last."""
     settings = Settings()
     names = [f"floor-{i:04d}" for i in range(n)]
     kube = Kube(b.api)
@@ -264,7 +267,9 @@ def floor(b: Bench, n: int) -> Throughput:
         body = devnamespace(name)
         meta = kube.create(body)["metadata"]
         expires, desired = rendered(name, meta["uid"], parse_time(meta["creationTimestamp"]), settings)
-        for obj in (desired.namespace, *desired.children):
+        ns_uid = kube.create(desired.namespace)["metadata"]["uid"]
+        kube.annotate("Namespace", name, {ANN_PROOF: gc.proof_for(b"bench", name, ns_uid, meta["uid"])}, uid=ns_uid)
+        for obj in desired.children:
             kube.create(obj, parse=False)
         now = dt.datetime.now(dt.timezone.utc)
         status = ready_status(None, phase="Ready", ready=True, reason="Provisioned", generation=1, namespace=name,
@@ -279,7 +284,7 @@ def floor(b: Bench, n: int) -> Throughput:
                      "count": 1, "source": {"component": "devns-bench-floor"}}, parse=False)
     b.operator.stop()
     result = plain_client_rate(b, "floor", names, provision)
-    b.report.add("Provisioning", "floor: what each DevNamespace needs (create, 7 POSTs, status, Event), plain "
+    b.report.add("Provisioning", "floor: what each DevNamespace needs (create, 7 POSTs, proof, status, Event), plain "
                  "client, operator stopped", f"{result.rate:.1f} /s")
     b.report.add("Provisioning", "floor: CPU per developer, every process", result.describe_cpu())
     return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 
@@ -40,16 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     import kopf
     from pydantic import ValidationError
 
-    from . import handlers  # registers the handlers with Kopf's default registry
+    from . import handlers, metrics  # handlers: registers the handlers with Kopf's default registry
     from .kube import Kube, make_api_client
-    from .reconcile import Context, ensure_gc_key
+    from .reconcile import Context, load_signing_key
     from .settings import Settings
 
     kopf.configure(verbose=args.verbose, quiet=args.quiet, log_format=kopf.LogFormat[args.log_format.upper()])
     try:  # bad settings or no cluster credentials: fail now, clearly, instead of inside Kopf's start-up
         config = Settings()
         kube = Kube(make_api_client(os.environ.get("KUBECONFIG"), pool_size=config.worker_limit))
-        ctx = Context(kube=kube, settings=config, key=ensure_gc_key(kube, config))
+        signing = load_signing_key(kube, config)
+        ctx = Context(kube=kube, settings=config, key=signing.key, key_problem=signing.problem,
+                      foreign_proofs=signing.foreign)
+        report_signing_key(ctx, metrics)
     except ValidationError as exc:
         print(f"devns-operator: invalid settings (DEVNS_* environment variables):\n{exc}", file=sys.stderr)
         return 2
@@ -68,6 +72,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def report_signing_key(ctx, metrics) -> None:
+    """Say loudly, at start-up, when devns has no key it may use (it then runs, but signs and deletes nothing) or
+    found proofs another key made; the same in the metrics."""
+    from .gc import key_id
+
+    problem = ctx.key_problem
+    metrics.signing_key(missing=problem is not None and problem.missing, foreign_proofs=ctx.foreign_proofs)
+    log = logging.getLogger("devns")
+    if problem is not None:
+        log.error(f"{problem.reason}: {problem.message}")
+    elif ctx.foreign_proofs:
+        log.warning(f"{ctx.foreign_proofs} managed namespaces carry a devns proof another key made (this key: "
+                    f"{key_id(ctx.key)}, Secret {ctx.settings.operator_namespace}/{ctx.settings.gc_key_secret}): devns "
+                    "leaves them alone as look-alikes")
 
 
 if __name__ == "__main__":

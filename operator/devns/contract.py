@@ -45,6 +45,15 @@ ANN_TTL = "devns.io/ttl"
 ANN_EXPIRES_AT = "devns.io/expires-at"
 ANN_CREATED_BY = "devns.io/created-by"
 ANN_PROOF = "devns.io/proof"
+#: On a DevNamespace: who created it, stamped by the API server (manifests/base/requester-policy.yaml), immutable;
+#: copied to its namespace.
+ANN_REQUESTER = "devns.io/requester"
+#: On a DevNamespace created in self-service: how many live DevNamespaces its requester may have, stamped from the
+#: self-service limits by the API server (manifests/optional/self-service), immutable.
+ANN_MAX_PER_REQUESTER = "devns.io/max-per-requester"
+#: On a DevNamespace waiting for room under its requester's limit: set by the operator when room appears, so that
+#: it is provisioned again (an annotation change is an update to Kopf).
+ANN_RECHECK = "devns.io/recheck"
 PSS_PREFIX = "pod-security.kubernetes.io/"
 PSS_MODES = ("enforce", "audit", "warn")
 #: Set by the API server on every namespace (and used by network policies to select namespaces by name).

@@ -6,6 +6,8 @@ Nothing here decides what the cluster should look like (``desired``/``render``/`
 Kopf's memo as ``memo.ctx``, with ``memo.wakeups`` (``Wakeups``) for the lifecycle daemons.
 
 - Provisioning: on.create/update/resume -> ``reconcile.reconcile``; on.delete -> ``reconcile.finalize``.
+- Network trust (``handlers_network``): which listed sources of ingress are trusted, judged from an index of the
+  DevNamespaces for provisioning and drift alike; the listeners of a namespace are re-judged when it changes hands.
 - Lifecycle: one Kopf daemon per DevNamespace sleeps until its next deadline (a warning, the expiry, the end of
   retention) and is woken early when the spec changes; it makes no API call and uses no CPU while nothing is due,
   and acts at the deadline instead of up to one interval late.
@@ -26,8 +28,8 @@ from typing import Any, Mapping
 
 import kopf
 
-from . import gc, metrics, reconcile
-from .contract import FINALIZER, GROUP, GUARDED_KINDS, KINDS, MANAGED_SELECTOR, PLURAL, VERSION
+from . import gc, handlers_network, metrics, reconcile, requesters
+from .contract import ANN_REQUESTER, FINALIZER, GROUP, GUARDED_KINDS, KINDS, MANAGED_SELECTOR, PLURAL, VERSION
 from .kube import ApiError
 from .outcome import Outcome, Result, event_of
 from .reconcile import Context
@@ -128,25 +130,31 @@ def _finish(body: Any, patch: kopf.Patch, outcome: Outcome, started: float, logg
 @kopf.on.create(*RESOURCE)
 @kopf.on.update(*RESOURCE)
 def provision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger, reason: str,
-              **_: Any) -> None:
+              devnamespace_peers: kopf.Index, devnamespace_sources: kopf.Index, **_: Any) -> None:
     """Create or update the namespace and its guardrails (also on operator start, for every object)."""
     started = time.monotonic()
-    outcome = reconcile.reconcile(memo.ctx, body, utcnow())
+    peers = all_peers(devnamespace_peers) if requesters.peer_of(body).limit is not None else ()
+    sources = reconcile.look_up(memo.ctx, handlers_network.judged(memo.ctx, body, devnamespace_sources))
+    outcome = reconcile.reconcile(memo.ctx, body, utcnow(), peers, sources)
     memo.wakeups.wake(body["metadata"]["uid"])
+    handlers_network.announce(body, outcome)
     _finish(body, patch, outcome, started, logger, str(reason))
 
 
 @kopf.on.delete(*RESOURCE)
-def deprovision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
+def deprovision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger,
+                devnamespace_peers: kopf.Index, **_: Any) -> None:
     """Delete the namespace devns created, and hold the finalizer until it is really gone."""
     started = time.monotonic()
     outcome = reconcile.finalize(memo.ctx, body, utcnow())
+    if outcome.result is Result.DELETED:
+        _make_room(memo.ctx, body, devnamespace_peers, logger)
     _finish(body, patch, outcome, started, logger, "delete")
 
 
 @kopf.daemon(*RESOURCE, cancellation_timeout=10.0)
 async def expiry_timer(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, stopped: Any,
-                       **_: Any) -> None:
+                       devnamespace_peers: kopf.Index, **_: Any) -> None:
     """Sleep until the next deadline of this DevNamespace, act on it, repeat."""
     ctx: Context = memo.ctx
     uid = body["metadata"]["uid"]
@@ -166,6 +174,8 @@ async def expiry_timer(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
             metrics.EXPIRIES.set(uid, step.expires_at)
             if step.outcome is not None:
                 record(body, step.outcome, time.monotonic() - started, logger, "expiry")
+                if step.outcome.result is Result.EXPIRED:
+                    await asyncio.to_thread(_make_room, ctx, snapshot(body), devnamespace_peers, logger)
             timeout = None if step.next_wake is None else max(0.0, (step.next_wake - utcnow()).total_seconds())
             await _sleep(stopped, wake, timeout)
     finally:
@@ -183,6 +193,28 @@ async def _sleep(stopped: Any, wake: asyncio.Event, timeout: float | None) -> No
             w.cancel()
 
 
+# -- limits per requester -------------------------------------------------------------------------------------
+
+@kopf.index(*RESOURCE)
+def devnamespace_peers(body: kopf.Body, **_: Any) -> dict[str, requesters.Peer]:
+    """uid -> what the limit per requester needs of each DevNamespace (who asked, its phase, its namespace)."""
+    return {body["metadata"]["uid"]: requesters.peer_of(body)}
+
+
+def all_peers(index: kopf.Index) -> list[requesters.Peer]:
+    return [peer for uid in index for peer in index[uid]]
+
+
+def _make_room(ctx: Context, body: Mapping[str, Any], index: kopf.Index, logger: logging.Logger) -> None:
+    """A DevNamespace no longer holds room (deleted, expired): wake the ones of its requester waiting for it."""
+    peers = all_peers(index)
+    me = requesters.peer_of(body)
+    requester = requesters.effective_requester(me.requester, requesters.namespace_requesters(peers))
+    woken = reconcile.make_room(ctx, requester, [p for p in peers if p.uid != me.uid], utcnow())
+    if woken:
+        logger.info(f"room for {requester}: re-checking {', '.join(woken)}")
+
+
 # -- drift and orphans ----------------------------------------------------------------------------------------
 
 #: What drift checks and their Events need of a DevNamespace; the rest (managedFields, status) is not copied.
@@ -194,8 +226,11 @@ def devnamespaces_by_uid(body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]
     """uid -> the latest DevNamespace (identity and spec): desired state for drift checks without reading the
     API. Called for every DevNamespace event, so it copies only what the drift check reads."""
     meta = dict(body["metadata"])  # one plain copy of the top level: Kopf's views resolve every key lookup
-    return {meta["uid"]: {"apiVersion": body["apiVersion"], "kind": body["kind"],
-                          "metadata": {k: meta[k] for k in INDEXED_METADATA if k in meta},
+    indexed = {k: meta[k] for k in INDEXED_METADATA if k in meta}
+    requester = (meta.get("annotations") or {}).get(ANN_REQUESTER)
+    if requester:  # rendered into the namespace: a drift check that renders must see it as provisioning does
+        indexed["annotations"] = {ANN_REQUESTER: requester}
+    return {meta["uid"]: {"apiVersion": body["apiVersion"], "kind": body["kind"], "metadata": indexed,
                           "spec": copy.deepcopy(dict(body.get("spec") or {}))}}
 
 
@@ -207,11 +242,11 @@ def owner_uid(kind: str, obj: Mapping[str, Any]) -> str | None:
 
 
 async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
-                devnamespaces_by_uid: kopf.Index, param: str, **_: Any) -> None:
+                devnamespaces_by_uid: kopf.Index, devnamespace_sources: kopf.Index, param: str, **_: Any) -> None:
     """A managed object changed or went away: put it back if it no longer matches its DevNamespace. A managed
     namespace or cluster-view binding whose DevNamespace is not known is an orphan candidate (see ``orphan``).
 
-    Async: the comparison is pure and runs on the event loop (about 9 events per new DevNamespace, nearly all
+    Async: the comparison is pure and runs on the event loop (about 10 events per new DevNamespace, nearly all
     in order); only a repair or an orphan check, which call the API, go to a worker thread. It reads the event's
     plain object, not Kopf's ``body`` view, whose every key lookup goes through Kopf's resolver."""
     obj = event["object"]
@@ -225,11 +260,13 @@ async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
     if not owners or (param == "Namespace" and event["type"] == "ADDED"):  # creation is reconcile's job
         return
     owner, started = owners[0], time.monotonic()
-    want = reconcile.drifted(memo.ctx, owner, param, obj["metadata"]["name"], event["type"], obj, utcnow())
+    trusted = handlers_network.trusted_sources(memo.ctx, owner, devnamespace_sources)  # as provisioning renders
+    want = reconcile.drifted(memo.ctx, owner, param, obj["metadata"]["name"], event["type"], obj, utcnow(), trusted)
     if want is None:
         return
     actual = None if event["type"] == "DELETED" else copy.deepcopy(obj)
-    outcome = await asyncio.to_thread(reconcile.repair, memo.ctx, owner, want, event["type"], actual, utcnow())
+    outcome = await asyncio.to_thread(reconcile.repair, memo.ctx, owner, want, event["type"], actual, utcnow(),
+                                      trusted)
     if outcome is not None:
         record(owner, outcome, time.monotonic() - started, logger, "repair")
 
@@ -254,9 +291,11 @@ ORPHAN_CHECKS = {"Namespace": reconcile.collect_orphan, "ClusterRoleBinding": re
 
 
 def quiet_guards(record: logging.LogRecord) -> bool:
-    """Drop Kopf's "Handler 'guard-...' succeeded." lines: one per event of every managed object (9 per new
-    DevNamespace) saying only that it was looked at. A repair logs its own line."""
-    return not (record.levelno == logging.INFO and record.getMessage().startswith("Handler 'guard-")
+    """Drop Kopf's "Handler 'guard-...' succeeded." lines: one per event of every managed object (10 per new
+    DevNamespace) saying only that it was looked at, and "Handler 'sources' succeeded." (``handlers_network``, one
+    per DevNamespace event). A repair, and a re-judgement of sources, log their own line."""
+    return not (record.levelno == logging.INFO and record.getMessage().startswith(("Handler 'guard-",
+                                                                                    "Handler 'sources'"))
                 and record.getMessage().endswith("' succeeded."))
 
 

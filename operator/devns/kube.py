@@ -146,6 +146,15 @@ class Kube:
         self.request("PATCH", self.path(kind, name, sub="status"), body={"status": status}, content_type=MERGE,
                      parse=False)
 
+    def annotate(self, kind: str, name: str, annotations: dict[str, str | None], namespace: str | None = None,
+                 *, uid: str | None = None) -> None:
+        """Merge-patch annotations (None removes one); with ``uid``, only that exact object."""
+        meta: dict[str, Any] = {"annotations": annotations}
+        if uid:
+            meta["uid"] = uid  # a merge patch whose uid differs from the object's fails with 409
+        self.request("PATCH", self.path(kind, name, namespace), body={"metadata": meta}, content_type=MERGE,
+                     parse=False, query=[("fieldManager", FIELD_MANAGER)])
+
     def delete(self, kind: str, name: str, namespace: str | None = None, *,
                uid: str | None = None) -> bool:
         """Delete (background propagation); with ``uid``, only that exact object. False if already gone."""

@@ -36,6 +36,11 @@ ORPHAN_DELETIONS = Counter("devns_orphan_deletions_total", "Namespaces (with a v
                            "would have been).", ["dry_run"])
 NEXT_EXPIRY = Gauge("devns_next_expiry_seconds", "Seconds until the soonest DevNamespace expiry (+Inf if none).")
 DEVNAMESPACES = Gauge("devns_devnamespaces", "DevNamespaces by phase.", ["phase"])
+SIGNING_KEY_MISSING = Gauge("devns_signing_key_missing", "1 when the signing key Secret was missing at start-up "
+                            "while namespaces carry devns proofs: devns signs and deletes nothing until it is "
+                            "restored and the operator restarted.")
+SIGNING_KEY_MISMATCH = Gauge("devns_signing_key_mismatch", "Managed namespaces found at start-up whose proof another "
+                             "key made (when the key made none of the proofs, devns signs and deletes nothing).")
 
 class PhaseTracker:
     """uid -> phase, mirrored into the devns_devnamespaces gauge."""
@@ -112,6 +117,12 @@ def record(outcome: Outcome, uid: str | None, seconds: float) -> None:
         OBJECTS_APPLIED.labels(item.split("/", 1)[0]).inc()
     if uid is not None:
         PHASES.set(uid, None if effect.gone else outcome.phase)
+
+
+def signing_key(missing: bool, foreign_proofs: int) -> None:
+    """The state of the signing key, as found at start-up."""
+    SIGNING_KEY_MISSING.set(1 if missing else 0)
+    SIGNING_KEY_MISMATCH.set(foreign_proofs)
 
 
 def serve(port: int) -> None:

@@ -33,6 +33,7 @@ class Result(StrEnum):
     ORPHAN_DELETED = "orphan-deleted"  # a namespace whose DevNamespace is gone was collected
     WOULD_DELETE_ORPHAN = "would-delete-orphan"  # dry-run: it would have been
     LOOKALIKE = "lookalike"  # a namespace labelled as devns's without a valid proof was reported
+    BLOCKED = "blocked"  # no signing key devns may use (missing, or wrong): nothing was signed or deleted
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ EFFECTS: dict[Result, Effect] = {
     Result.ORPHAN_DELETED: Effect(warn=True, reconcile=False),
     Result.WOULD_DELETE_ORPHAN: Effect(warn=True, reconcile=False),
     Result.LOOKALIKE: Effect(warn=True, reconcile=False),
+    Result.BLOCKED: Effect(event=("Warning", None), only_news=True, warn=True),
 }
 
 #: The label values ``devns_reconciles_total`` can carry, for its help text and the README.

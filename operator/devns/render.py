@@ -1,10 +1,11 @@
 """Spec -> the objects devns keeps for it. Pure: no API calls, no clock, no global state.
 
-``render(ref, spec, settings, namespace=..., expires_at=..., proof=...)`` returns the namespace and every child
-devns keeps in and around it (``Rendered``), as plain dicts ready for a POST or a server-side apply, or raises
-``SpecProblem`` (before anything is created) when the spec breaks a rule that the CRD schema cannot express
-because it depends on the operator's settings. Callers get it through ``desired.desired_for``, which also works
-out the namespace name, the expiry and the proof, once per DevNamespace version.
+``render(ref, spec, settings, namespace=..., expires_at=...)`` returns the namespace and every child devns keeps
+in and around it (``Rendered``), as plain dicts ready for a POST or a server-side apply, or raises ``SpecProblem``
+(before anything is created) when the spec breaks a rule that the CRD schema cannot express because it depends on
+the operator's settings. Callers get it through ``desired.desired_for``, which also works out the namespace name
+and the expiry, once per DevNamespace version. The namespace is rendered without its proof (``gc``), which is bound
+to the namespace's own uid and so known only once it exists: ``Desired.namespace_for`` adds it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from .contract import (ALLOW_DNS_POLICY, ALLOW_FROM_NAMESPACES_POLICY, ALLOW_SAME_NAMESPACE_POLICY, ANN_CONTACT,
-                       ANN_CREATED_BY, ANN_EXPIRES_AT, ANN_OWNER, ANN_PROOF, ANN_PURPOSE, ANN_TEAM, ANN_TTL,
-                       API_VERSION, CLUSTER_VIEW_BINDING_PREFIX, DENY_POLICY, KIND, KINDS,
-                       LABEL_DEVNAMESPACE, LABEL_NAMESPACE_NAME, LABEL_OWNER, LABEL_TEAM, LIMITRANGE_NAME,
-                       MANAGED_BY, MANAGER, OWNERS_BINDING_PREFIX, PSS_MODES, PSS_PREFIX, QUOTA_NAME)
+                       ANN_CREATED_BY, ANN_EXPIRES_AT, ANN_OWNER, ANN_PURPOSE, ANN_REQUESTER, ANN_TEAM,
+                       ANN_TTL, API_VERSION, CLUSTER_VIEW_BINDING_PREFIX, DENY_POLICY, KIND, KINDS, LABEL_DEVNAMESPACE,
+                       LABEL_NAMESPACE_NAME, LABEL_OWNER, LABEL_TEAM, LIMITRANGE_NAME, MANAGED_BY, MANAGER,
+                       OWNERS_BINDING_PREFIX, PSS_MODES, PSS_PREFIX, QUOTA_NAME)
 from .models import DevNamespaceSpec, Owner
 from .settings import Settings
 from .units import format_time, parse_quantity
@@ -41,6 +42,7 @@ class DevNamespaceRef:
     name: str
     uid: str
     created: dt.datetime
+    requester: str | None = None  # who created it, as the API server recorded it (None: not recorded)
 
     def owner_reference(self) -> dict[str, Any]:
         return {"apiVersion": API_VERSION, "kind": KIND, "name": self.name, "uid": self.uid,
@@ -139,7 +141,10 @@ def _netpol(name: str, ns: str, ref: DevNamespaceRef, spec: dict[str, Any]) -> d
     return _object("NetworkPolicy", _meta(name, ref, ns), spec=spec)
 
 
-def network_policies(ns: str, spec: DevNamespaceSpec, settings: Settings, ref: DevNamespaceRef) -> list[dict]:
+def network_policies(ns: str, spec: DevNamespaceSpec, settings: Settings, ref: DevNamespaceRef,
+                     trusted_sources: Iterable[str] = ()) -> list[dict]:
+    """The default deny and the allows ``spec.network`` enables. Ingress from other namespaces is allowed only from
+    ``trusted_sources``: the listed ones devns trusts (``trust``); none trusted, no policy."""
     policies = [_netpol(DENY_POLICY, ns, ref, {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})]
     net = spec.network
     if net.allow_same_namespace:
@@ -153,21 +158,19 @@ def network_policies(ns: str, spec: DevNamespaceSpec, settings: Settings, ref: D
             "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
                 LABEL_NAMESPACE_NAME: settings.dns_namespace}}}],
                 "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}))
-    if net.allow_from_namespaces:
+    sources = sorted(set(trusted_sources) & set(net.allow_from_namespaces))
+    if sources:
         policies.append(_netpol(ALLOW_FROM_NAMESPACES_POLICY, ns, ref, {
             "podSelector": {}, "policyTypes": ["Ingress"],
             "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [{
-                "key": LABEL_NAMESPACE_NAME, "operator": "In",
-                "values": sorted(set(net.allow_from_namespaces))}]}}]}]}))
+                "key": LABEL_NAMESPACE_NAME, "operator": "In", "values": sources}]}}]}]}))
     return policies
 
 
 def render(ref: DevNamespaceRef, spec: DevNamespaceSpec, settings: Settings, *, namespace: str,
-           expires_at: dt.datetime | None, proof: str | None = None) -> Rendered:
-    """The namespace and children a DevNamespace should have. Raises SpecProblem for a spec we must not apply.
-
-    ``proof`` is the HMAC that lets the orphan collector recognise the namespace as devns's (see ``gc``).
-    """
+           expires_at: dt.datetime | None, trusted_sources: Iterable[str] = ()) -> Rendered:
+    """The namespace (without its proof) and children a DevNamespace should have. Raises SpecProblem for a spec we
+    must not apply. ``trusted_sources``: the listed sources of ingress devns trusts (``trust.Decision.granted``)."""
     ns = namespace
     role = check_policy(ns, spec, settings)
     limits = merged_limits(spec, settings)
@@ -184,15 +187,15 @@ def render(ref: DevNamespaceRef, spec: DevNamespaceSpec, settings: Settings, *, 
         labels[f"{PSS_PREFIX}{mode}-version"] = "latest"
     annotations = {**spec.annotations, ANN_OWNER: ", ".join(owner_text(o) for o in spec.owners),
                    ANN_CREATED_BY: ref.created_by}
-    for key, value in ((ANN_PROOF, proof), (ANN_TEAM, spec.team), (ANN_PURPOSE, spec.purpose),
-                       (ANN_CONTACT, spec.contact),
+    for key, value in ((ANN_REQUESTER, ref.requester), (ANN_TEAM, spec.team),
+                       (ANN_PURPOSE, spec.purpose), (ANN_CONTACT, spec.contact),
                        (ANN_TTL, spec.ttl), (ANN_EXPIRES_AT, expires_at and format_time(expires_at))):
         if value:
             annotations[key] = value
     namespace_obj = _object("Namespace", {"name": ns, "labels": labels, "annotations": annotations,
                                           "ownerReferences": [ref.owner_reference()]})
 
-    children: list[dict[str, Any]] = network_policies(ns, spec, settings, ref)
+    children: list[dict[str, Any]] = network_policies(ns, spec, settings, ref, trusted_sources)
     children.append(_object("ResourceQuota", _meta(QUOTA_NAME, ref, ns), spec={
         "hard": {**settings.default_quota, **{k: str(v) for k, v in spec.quota.items()}}}))
     children.append(_object("LimitRange", _meta(LIMITRANGE_NAME, ref, ns), spec={

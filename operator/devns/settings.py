@@ -84,6 +84,11 @@ class Settings(BaseSettings):
                         "this long after the active replica dies.")
     worker_limit: Annotated[int, Field(ge=1)] = Field(
         100, description="Threads for reconciles and API calls: how many DevNamespaces are reconciled at once.")
+    trusted_source_namespaces: list[str] = Field(
+        default_factory=list,
+        description="Namespace names or glob patterns (ingress-*) of platform namespaces every DevNamespace may "
+                    "admit ingress from (spec.network.allowFromNamespaces) although no DevNamespace manages them; "
+                    "a namespace a DevNamespace manages is judged by its owners only, whatever its name.")
 
     @field_validator("default_ttl", "max_ttl")
     @classmethod
@@ -149,4 +154,13 @@ class Settings(BaseSettings):
         """Namespaces devns never touches, whatever a DevNamespace or a label says."""
         if namespace in ("default", self.operator_namespace) or namespace.startswith("kube-"):
             return True
-        return any(re.fullmatch(re.escape(p).replace(r"\*", ".*"), namespace) for p in self.reserved_namespaces)
+        return matches(self.reserved_namespaces, namespace)
+
+    def is_trusted_source(self, namespace: str) -> bool:
+        """The platform vouches for ``namespace`` as a source of ingress (``trust``)."""
+        return matches(self.trusted_source_namespaces, namespace)
+
+
+def matches(patterns: list[str], name: str) -> bool:
+    """``name`` is one of ``patterns`` (names or globs where ``*`` stands for any characters)."""
+    return any(re.fullmatch(re.escape(p).replace(r"\*", ".*"), name) for p in patterns)

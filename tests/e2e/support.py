@@ -112,13 +112,15 @@ def born_with_finalizer(dns: DevNamespaces) -> bool:
 
 # -- the operator's settings and its resume after a start ---------------------------------------------------------
 
-#: Settings the e2e operator runs with: defaults, plus a deny-list pattern on top of the default reserved ones, admin among the allowed roles, and
-#: second-scale lifecycle timings (an 8 s warning lead, 6 s retention).
+#: Settings the e2e operator runs with: defaults, plus a deny-list pattern on top of the default reserved ones, admin among the allowed roles,
+#: second-scale lifecycle timings (an 8 s warning lead, 6 s retention) and trusted platform namespaces (trusted-*).
 OPERATOR_ENV = {
     "DEVNS_RESERVED_NAMESPACES": json.dumps(["protected-*", *DEFAULT_RESERVED_NAMESPACES]),
     "DEVNS_ALLOWED_ROLES": '["edit", "view", "admin"]',
     "DEVNS_WARN_BEFORE": '["24h", "1h", "8s"]',
     "DEVNS_EXPIRED_RETENTION": "6s",
+    # platform namespaces every DevNamespace may admit ingress from (test_attacks_network.py)
+    "DEVNS_TRUSTED_SOURCE_NAMESPACES": json.dumps(["trusted-*"]),
 }
 
 #: Results a resume (on.resume: a start-up's reconcile of an existing DevNamespace) can end with.

@@ -179,20 +179,30 @@ def test_spec_changes_propagate(dns, api, kubeconfig):
 
 
 def test_network_allows_follow_the_spec(dns, api):
-    name = unique("net")
-    dns.create(name, network={"allowSameNamespace": False, "allowDNS": True,
-                              "allowFromNamespaces": ["ingress-nginx", "monitoring"]})
+    """Ingress from other namespaces: from those of DevNamespaces sharing an owner (test_attacks_network.py has
+    the rule); a listed name devns cannot trust (a reserved one here) is left out."""
+    name, owner = unique("net"), {"kind": "User", "name": "net-owner@example.com"}
+    sources = sorted(unique("net-src") for _ in range(2))
+    for source in sources:
+        dns.create(source, owners=[owner])
+    for source in sources:
+        dns.wait_phase(source, "Ready")
+    dns.create(name, owners=[owner], network={"allowSameNamespace": False, "allowDNS": True,
+                                              "allowFromNamespaces": [*sources, "monitoring"]})
     dns.wait_phase(name, "Ready")
     net = kubernetes.client.NetworkingV1Api(api)
     policies = {p.metadata.name: p for p in net.list_namespaced_network_policy(name).items}
     assert set(policies) == {"devns-default-deny", "devns-allow-dns", "devns-allow-from-namespaces"}
     expr = policies["devns-allow-from-namespaces"].spec.ingress[0]._from[0].namespace_selector.match_expressions[0]
-    assert (expr.key, expr.operator, expr.values) == ("kubernetes.io/metadata.name", "In",
-                                                      ["ingress-nginx", "monitoring"])
+    assert (expr.key, expr.operator, expr.values) == ("kubernetes.io/metadata.name", "In", sources)
+    assert dns.get(name)["status"]["trustedSources"] == sources
+    cond = dns.condition(name, "SourcesTrusted")
+    assert (cond["status"], cond["reason"]) == ("False", "UntrustedSources") and "monitoring: " in cond["message"]
     dns.patch(name, {"network": {"allowSameNamespace": True, "allowFromNamespaces": []}})
     dns.wait_phase(name, "Ready")
     wait_for(lambda: {p.metadata.name for p in net.list_namespaced_network_policy(name).items} == {
         "devns-default-deny", "devns-allow-dns", "devns-allow-same-namespace"}, what="policies updated")
+    assert "trustedSources" not in dns.get(name)["status"] and not dns.condition(name, "SourcesTrusted")
 
 
 # -- deletion ------------------------------------------------------------------------------------------------

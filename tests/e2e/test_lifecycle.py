@@ -115,8 +115,9 @@ def test_orphaned_namespace_is_collected_with_proof(dns, operator, api):
     name = unique("orphan")
     dns.create(name)
     dns.wait_phase(name, "Ready")
-    proof = dns.core.read_namespace(name).metadata.annotations["devns.io/proof"]
-    assert len(proof) == 64
+    created = dns.core.read_namespace(name).metadata
+    version, key_id, mac = created.annotations["devns.io/proof"].split(":")  # v2, bound to the namespace's uid
+    assert (version, len(key_id), len(mac)) == ("v2", 8, 64)
 
     operator.stop()  # while the operator is down, the DevNamespace goes away without its finalizer
     dns.custom.patch_cluster_custom_object("devns.io", "v1alpha1", "devnamespaces", name,

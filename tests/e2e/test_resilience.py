@@ -135,17 +135,22 @@ def test_namespace_labels_are_protected_from_non_admins(dns, api, kubeconfig):
 # -- cost: one write per object, zero writes when idle and on restart ---------------------------------------------
 
 def test_a_new_devnamespace_costs_one_write_per_object(dns, cluster):
-    """The namespace and its children are POSTed once each, and the outcome is one status write (Kopf's bookkeeping
-    in it); the finalizer came with the create (finalizer-policy.yaml), so the DevNamespace itself is not patched."""
+    """The namespace and its children are POSTed once each, the namespace's proof (bound to the uid the API server
+    gave it) is one patch right after its POST, and the outcome is one status write (Kopf's bookkeeping in it); the
+    finalizer came with the create (finalizer-policy.yaml), so the DevNamespace itself is not patched."""
     audit = AuditLog(cluster.audit_log)
     mark = audit.mark()
     name = unique("cost")
     assert dns.create(name)["metadata"]["finalizers"] == ["devns.io/finalizer"]
     dns.wait_phase(name, "Ready")
     assert len(dns.wait_event(name, "Provisioned")) == 1
-    writes = AuditLog.by_resource(audit.writes(mark, OPERATOR_USER, touching={name}))
-    assert writes == {"create namespaces": 1, "create networkpolicies": 3, "create resourcequotas": 1,
-                      "create limitranges": 1, "create rolebindings": 1, "patch devnamespaces/status": 1}
+    requests = audit.writes(mark, OPERATOR_USER, touching={name})
+    # the proof comes before anything in the namespace: a namespace devns made is never without one for long
+    assert [r.action for r in requests[:2]] == ["create namespaces", "patch namespaces"], describe_writes(requests)
+    writes = AuditLog.by_resource(requests)
+    assert writes == {"create namespaces": 1, "patch namespaces": 1, "create networkpolicies": 3,
+                      "create resourcequotas": 1, "create limitranges": 1, "create rolebindings": 1,
+                      "patch devnamespaces/status": 1}
 
 
 def test_without_the_finalizer_policy_the_operator_adds_the_finalizer(dns, binaries, kubeconfig):

@@ -1,10 +1,12 @@
-"""Self-service DevNamespaces (manifests/optional/self-service) on the real control plane: admission alone.
+"""Self-service DevNamespaces (manifests/optional/self-service) on the real control plane: what admission allows.
 
 The component's ValidatingAdmissionPolicy lets developers create, change and delete only DevNamespaces they own,
-within the limits of its ConfigMap (14d, quota maxima, roles edit/view, no privileged Pod Security); devns admins
-are exempt. The component is applied for this module only and removed afterwards, RBAC grant included, so other
-modules see the cluster as before. If the session's operator runs it may reconcile the objects created here: they
-have unique names and are deleted at the end.
+within the limits of its ConfigMap (14d, quota maxima, roles edit/view, no privileged Pod Security, names that
+start with the requester's name or team: alice's start with alice-); devns admins are exempt. (Attacks on its
+newer rules, cluster view, label allow-lists and names, are in test_attacks_admission.py.) The component is applied
+for this module only and removed afterwards, RBAC grant included, so other modules see the cluster as before. The
+session's operator runs (it holds the finalizer of every DevNamespace) and reconciles the objects created here:
+they have unique names and are deleted at the end.
 """
 
 from __future__ import annotations
@@ -92,8 +94,9 @@ def created() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def self_service(installed, binaries, kubeconfig, api, created):
-    """`kubectl apply --server-side -k manifests/optional/self-service` for this module; removed afterwards."""
+def self_service(installed, operator, binaries, kubeconfig, api, created):
+    """`kubectl apply --server-side -k manifests/optional/self-service` for this module; removed afterwards. The
+    operator runs: DevNamespaces are born with its finalizer, so only it lets them go at the end."""
     core = CoreV1Api(api)
     # The limits ConfigMap lives in base's devns-system; base is not installed on the shared control plane.
     own_namespace = status_of(lambda: core.read_namespace(PARAMS_NAMESPACE)) == 404
@@ -146,7 +149,7 @@ def devns_admin(self_service, kubeconfig, created) -> As:
 # -- developers -----------------------------------------------------------------------------------------------------
 
 def test_a_developer_creates_a_devnamespace_for_herself(alice):
-    name = unique("ss-alice")
+    name = unique("alice-ss")
     obj = alice.create(name)
     assert obj["spec"]["owners"] == [{"kind": "User", "name": ALICE}] and obj["spec"]["ttl"] == "7d"
     assert alice.get(name)["spec"]["quota"] == {"requests.cpu": "2"}
@@ -154,42 +157,44 @@ def test_a_developer_creates_a_devnamespace_for_herself(alice):
 
 @pytest.mark.parametrize("spec, message", VIOLATIONS.values(), ids=VIOLATIONS.keys())
 def test_each_limit_is_refused_with_a_message_naming_it(alice, spec, message):
-    name = unique("ss-bad")
+    name = unique("alice-bad")
     refused(lambda: alice.create(name, **spec), message)
     assert status_of(lambda: alice.get(name)) == 404
 
 
 def test_self_service_devnamespaces_must_expire(alice):
-    refused(lambda: alice.create(unique("ss-forever"), ttl=None),
+    refused(lambda: alice.create(unique("alice-forever"), ttl=None),
             "self-service DevNamespaces must expire: set spec.ttl (at most 14d) or spec.expiresAt")
     too_late = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=15)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    refused(lambda: alice.create(unique("ss-late"), ttl=None, expiresAt=too_late),
+    refused(lambda: alice.create(unique("alice-late"), ttl=None, expiresAt=too_late),
             f"expiresAt {too_late} is later than the self-service maximum of 14d after creation")
     soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=13)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert status_of(lambda: alice.create(unique("ss-soon"), dry_run=True, ttl=None, expiresAt=soon)) == 200
+    assert status_of(lambda: alice.create(unique("alice-soon"), dry_run=True, ttl=None, expiresAt=soon)) == 200
 
 
 def test_multi_unit_ttls_are_summed(alice):
-    assert status_of(lambda: alice.create(unique("ss-14d"), dry_run=True, ttl="1w6d23h60m")) == 200
-    refused(lambda: alice.create(unique("ss-14d1s"), ttl="1w7d1s"),
+    assert status_of(lambda: alice.create(unique("alice-14d"), dry_run=True, ttl="1w6d23h60m")) == 200
+    refused(lambda: alice.create(unique("alice-14d1s"), ttl="1w7d1s"),
             "ttl 1w7d1s is longer than the self-service maximum of 14d")
 
 
 def test_quota_resources_without_a_maximum_are_refused(alice):
     """`cpu` is the ResourceQuota alias of requests.cpu: without this rule it would bypass the maximum."""
-    refused(lambda: alice.create(unique("ss-alias"), quota={"cpu": "64"}),
+    refused(lambda: alice.create(unique("alice-alias"), quota={"cpu": "64"}),
             "quota cpu: no self-service maximum, cannot be set in self-service")
 
 
 def test_a_group_owner_counts_but_system_groups_do_not(kubeconfig, created, self_service, alice):
     team = As(kubeconfig, created, user=ALICE, groups=("team-a",))
-    assert team.create(unique("ss-team"), owners=[{"kind": "Group", "name": "team-a"}])
-    refused(lambda: alice.create(unique("ss-everyone"), owners=[{"kind": "Group", "name": "system:authenticated"}]),
-            "spec.owners must include you")
+    assert team.create(unique("team-a-ss"), owners=[{"kind": "Group", "name": "team-a"}])
+    # A system: group is no owner for anyone: the CRD refuses it before the policy looks (issue 13).
+    exc = error_of(lambda: alice.create(unique("alice-everyone"),
+                                        owners=[{"kind": "Group", "name": "system:authenticated"}]))
+    assert exc.status == 422 and "system:" in exc.message, (exc.status, exc.message)
 
 
 def test_updates_are_held_to_the_same_limits(alice):
-    name = unique("ss-upd")
+    name = unique("alice-upd")
     alice.create(name)
     refused(lambda: alice.patch(name, {"ttl": "30d"}), "ttl 30d is longer than the self-service maximum of 14d")
     refused(lambda: alice.patch(name, {"quota": {"pods": 500}}),
@@ -199,7 +204,7 @@ def test_updates_are_held_to_the_same_limits(alice):
 
 
 def test_only_owners_may_change_or_delete_a_devnamespace(alice, bob):
-    name = unique("ss-mine")
+    name = unique("alice-mine")
     alice.create(name)
     refused(lambda: bob.patch(name, {"owners": [{"kind": "User", "name": BOB}]}),
             f"{BOB} is not an owner of DevNamespace {name}: only its owners or a devns admin may change it")
@@ -226,3 +231,42 @@ def test_devns_admins_are_exempt(devns_admin, spec):
     assert {k: obj["spec"][k] for k in spec} == spec
     devns_admin.patch(name, {"ttl": "never" if spec.get("ttl") != "never" else "30d"})
     devns_admin.delete(name)
+
+
+# -- a limit per developer ------------------------------------------------------------------------------------------
+
+DAVE = "dave@example.com"
+LIMIT = 5  # maxPerRequester in self-service-limits.yaml
+
+
+def test_a_developer_has_at_most_max_per_requester_live_devnamespaces(self_service, kubeconfig, created, dns):
+    """The sixth DevNamespace waits (Failed, OverLimit, nothing created) and is provisioned by itself when one of
+    the first five is deleted. A ServiceAccount of one of dave's namespaces counts as dave."""
+    dave = As(kubeconfig, created, user=DAVE)
+    owner = {"owners": [{"kind": "User", "name": DAVE}]}
+    names = [unique("dave") for _ in range(LIMIT + 1)]
+    for name in names:
+        obj = dave.create(name, **owner)
+        assert obj["metadata"]["annotations"]["devns.io/requester"] == DAVE
+        assert obj["metadata"]["annotations"]["devns.io/max-per-requester"] == str(LIMIT)
+    for name in names[:LIMIT]:
+        dns.wait_phase(name, "Ready", timeout=60)
+    extra = names[LIMIT]
+    dns.wait_phase(extra, "Failed")
+    condition = dns.condition(extra)
+    assert condition["reason"] == "OverLimit" and f"already has {LIMIT} live DevNamespaces" in condition["message"]
+    assert gone(lambda: dns.core.read_namespace(extra)), "nothing is created for a DevNamespace over the limit"
+
+    # One of dave's own ServiceAccounts asks too: it counts as dave, so it waits as well.
+    sa_namespace = names[1]
+    robot = As(kubeconfig, created, user=f"system:serviceaccount:{sa_namespace}:bot")
+    by_robot = unique(f"{sa_namespace}-bot")
+    obj = robot.create(by_robot, owners=[{"kind": "ServiceAccount", "name": "bot", "namespace": sa_namespace}])
+    assert obj["metadata"]["annotations"]["devns.io/requester"] == f"system:serviceaccount:{sa_namespace}:bot"
+    dns.wait_phase(by_robot, "Failed")
+    assert dns.condition(by_robot)["reason"] == "OverLimit"
+
+    dave.delete(names[0])  # room for one: the oldest waiting one goes first
+    dns.wait_phase(extra, "Ready", timeout=60)
+    assert dns.condition(by_robot)["reason"] == "OverLimit"
+    assert dns.core.read_namespace(extra).metadata.annotations["devns.io/requester"] == DAVE

@@ -6,17 +6,20 @@ Context here has no client at all (any call would fail the test).
 
 import copy
 
+from devns import gc
 from devns.reconcile import drifted, guarded
-from samples import CREATED, H, ctx, devnamespace
+from samples import CREATED, H, KEY, UID, ctx, devnamespace
 
 
 # -- drifted ------------------------------------------------------------------------------------------------------
 
 def desired(body) -> tuple[dict, dict[tuple[str, str], dict]]:
-    """The namespace and children devns would apply for ``body``, as the API would return them (with a uid)."""
+    """The namespace (with its proof) and children devns would apply for ``body``, as the API would return them
+    (with a uid)."""
     d = guarded(ctx(), body, CREATED + H).objects
     as_stored = lambda o: {**copy.deepcopy(o), "metadata": {**copy.deepcopy(o["metadata"]), "uid": "x"}}  # noqa
-    return as_stored(d.namespace), {(c["kind"], c["metadata"]["name"]): as_stored(c) for c in d.children}
+    namespace = gc.with_proof(as_stored(d.namespace), gc.proof_for(KEY, d.namespace_name, "x", UID))
+    return namespace, {(c["kind"], c["metadata"]["name"]): as_stored(c) for c in d.children}
 
 
 def test_objects_in_their_declared_state_have_not_drifted():

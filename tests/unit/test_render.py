@@ -23,9 +23,9 @@ def make_spec(**fields):
     return DevNamespaceSpec.model_validate({"owners": [ALICE], **fields})
 
 
-def rendered(settings=None, expires_at=EXPIRES, ref=REF, proof=None, **fields):
+def rendered(settings=None, expires_at=EXPIRES, ref=REF, **fields):
     return render(ref, make_spec(**fields), settings or Settings(), namespace=fields.get("namespace", ref.name),
-                  expires_at=expires_at, proof=proof)
+                  expires_at=expires_at)
 
 
 def child(desired, kind, name=None):
@@ -105,13 +105,12 @@ def test_namespace_annotations():
     d = rendered(team="payments", purpose="prototype", contact="#payments-dev", ttl="7d",
                  owners=[ALICE, {"kind": "Group", "name": "payments-devs"},
                          {"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"}],
-                 annotations={"example.com/ticket": "PAY-1"}, proof="hmac-proof")
+                 annotations={"example.com/ticket": "PAY-1"})
     ann = d.namespace["metadata"]["annotations"]
     assert ann == {
         "example.com/ticket": "PAY-1",
         "devns.io/owner": "User:alice@example.com, Group:payments-devs, ServiceAccount:ci/deployer",
         "devns.io/created-by": "alice-payments/0b6e-uid",
-        "devns.io/proof": "hmac-proof",
         "devns.io/team": "payments",
         "devns.io/purpose": "prototype",
         "devns.io/contact": "#payments-dev",
@@ -199,7 +198,7 @@ def test_network_allows_off_leaves_only_deny():
     ({"allowDNS": False}, ["devns-default-deny", "devns-allow-same-namespace"]),
     ({"allowSameNamespace": False}, ["devns-default-deny", "devns-allow-dns"]),
     ({"allowDNS": False, "allowSameNamespace": False, "allowFromNamespaces": ["a"]},
-     ["devns-default-deny", "devns-allow-from-namespaces"]),
+     ["devns-default-deny"]),  # listed but not trusted (``trust``): no allow-from policy
 ])
 def test_allow_policies_toggled(network, present):
     assert names(rendered(network=network), "NetworkPolicy") == present
@@ -220,7 +219,10 @@ def test_allow_dns_policy_targets_dns_namespace():
 
 
 def test_allow_from_namespaces_uses_metadata_name_in():
-    d = rendered(network={"allowFromNamespaces": ["monitoring", "ingress-nginx", "monitoring"]})
+    """Only the trusted sources that are also listed: the policy never names what the spec does not ask for."""
+    spec = make_spec(network={"allowFromNamespaces": ["monitoring", "ingress-nginx", "monitoring", "argocd"]})
+    d = render(REF, spec, Settings(), namespace=REF.name, expires_at=EXPIRES,
+               trusted_sources=["monitoring", "ingress-nginx", "unlisted"])
     spec = child(d, "NetworkPolicy", "devns-allow-from-namespaces")["spec"]
     assert spec == {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"namespaceSelector": {
         "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",

@@ -2,11 +2,13 @@
 
 - ``context``: the ``Context`` every path gets (API, settings, key, the desired-state cache, reports already
   posted) and the helpers several paths share (``is_ours``, Events in a namespace).
-- ``bootstrap``: the signing key at start-up.
+- ``bootstrap``: the signing key at start-up (never a new one while namespaces carry proofs: see ``KeyProblem``).
 - ``provision``: create/update/resume a DevNamespace (``reconcile``) and delete its namespace (``finalize``).
 - ``lifecycle``: expiry warnings, expiry and retention (``expiry_due`` pure, ``expiry_step``), its one status
   writer.
 - ``drift``: put a changed or deleted managed object back (``drifted`` pure, ``repair``).
+- ``sources``: what the API tells about sources of ingress (``look_up``), and waking the DevNamespaces whose
+  trusted sources changed (``recheck``).
 - ``orphans``: collect a namespace (or cluster-view binding) devns created whose DevNamespace is gone, or report
   a look-alike.
 
@@ -15,12 +17,14 @@ is, writes only the difference and returns an ``outcome.Outcome``; nothing here 
 metrics (the handlers do, from the outcome). These modules are the only ones that call the API (``kube``).
 """
 
-from .bootstrap import ensure_gc_key
-from .context import Context, Retry, is_ours
+from .bootstrap import SigningKey, load_signing_key
+from .context import Context, KeyProblem, Retry, is_ours
 from .drift import drifted, guarded, repair
 from .lifecycle import Action, ExpiryDue, Step, expiry_due, expiry_step
 from .orphans import collect_orphan, collect_orphan_binding
-from .provision import finalize, reconcile
+from .provision import finalize, make_room, reconcile
+from .sources import look_up, recheck
 
-__all__ = ["Action", "Context", "ExpiryDue", "Retry", "Step", "collect_orphan", "collect_orphan_binding", "drifted", "ensure_gc_key",
-           "expiry_due", "expiry_step", "finalize", "guarded", "is_ours", "reconcile", "repair"]
+__all__ = ["Action", "Context", "ExpiryDue", "KeyProblem", "Retry", "SigningKey", "Step", "collect_orphan",
+           "collect_orphan_binding", "drifted", "expiry_due", "expiry_step", "finalize", "guarded", "is_ours",
+           "load_signing_key", "look_up", "make_room", "recheck", "reconcile", "repair"]

@@ -1,5 +1,6 @@
 """What every reconcile path shares: the ``Context`` (API, settings, signing key, the typed per-process state)
-and the few helpers more than one path needs (ownership checks, Events in a namespace)."""
+and the few helpers more than one path needs (ownership checks, Events in a namespace, the one write an object
+needs)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from .. import gc
 from ..contract import (ANN_CREATED_BY, CLUSTER_VIEW_BINDING_PREFIX, FIELD_MANAGER, KINDS, LABEL_DEVNAMESPACE,
                         MANAGED_BY, MANAGER)
 from ..desired import DesiredCache
-from ..diff import Change, change_needed
+from ..diff import Change, change_needed, needs_apply
 from ..kube import Kube
 from ..render import DevNamespaceRef
 from ..settings import Settings
@@ -19,19 +20,41 @@ from ..units import format_time
 
 
 @dataclass(frozen=True)
+class KeyProblem:
+    """Why devns has no signing key it may use (``reason``: the condition reason; ``message``: what to do). Without
+    one, devns signs and deletes nothing: it cannot prove which namespaces are its own."""
+
+    reason: str  # KEY_MISSING or KEY_MISMATCH
+    message: str
+
+    @property
+    def missing(self) -> bool:
+        return self.reason == KEY_MISSING
+
+
+KEY_MISSING, KEY_MISMATCH = "SigningKeyMissing", "SigningKeyMismatch"
+
+
+@dataclass(frozen=True)
 class Context:
     """The API, the settings and the key that signs devns's namespaces, built once at start-up; and the state a
     running operator keeps: the desired state per DevNamespace (``desired``) and the namespaces whose look-alike
-    or dry-run report was already posted (``reported``, by namespace uid)."""
+    or dry-run report was already posted (``reported``, by namespace uid).
+
+    ``key`` is None exactly when ``key_problem`` says why (the key Secret is missing, or holds a key that signed
+    none of the namespaces found): read once at start-up (``bootstrap``), so a restored Secret is used after a
+    restart. ``foreign_proofs``: managed namespaces found at start-up whose proof another key made."""
 
     kube: Kube
     settings: Settings
-    key: bytes
+    key: bytes | None
+    key_problem: KeyProblem | None = None
+    foreign_proofs: int = 0
     desired: DesiredCache = field(init=False, compare=False, repr=False)
     reported: set[str] = field(default_factory=set, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "desired", DesiredCache(self.settings, self.key))
+        object.__setattr__(self, "desired", DesiredCache(self.settings))
 
 
 class Retry(Exception):
@@ -42,11 +65,23 @@ class Retry(Exception):
         self.delay = delay
 
 
-def is_ours(namespace: Mapping[str, Any] | None, ref: DevNamespaceRef, key: bytes) -> bool:
-    """Devns created this namespace for this DevNamespace: ``created-by`` names its UID and the proof verifies.
-    Labels are not consulted: anyone may copy or remove them."""
+def is_ours(namespace: Mapping[str, Any] | None, ref: DevNamespaceRef, key: bytes | None, *,
+            unsigned_ok: bool = False) -> bool:
+    """Devns created this namespace for this DevNamespace: ``created-by`` names its UID and its proof verifies,
+    bound to this namespace (``gc.Proof.BOUND``) or in the format before v2 (``LEGACY``: re-proved by the next
+    write). Labels are not consulted: anyone may copy or remove them. Without a key, nothing is provably ours.
+
+    ``unsigned_ok`` (only for a DevNamespace never provisioned, ``provision``): a namespace with no proof at all
+    that devns's field manager created after the DevNamespace is ours too: a crash between the POST and the proof
+    leaves one (a copy made by others carries the copied proof, and only the operator and cluster admins may
+    create namespaces carrying devns.io/* annotations)."""
     meta = (namespace or {}).get("metadata", {})
-    return (meta.get("annotations") or {}).get(ANN_CREATED_BY) == ref.created_by and gc.proof_valid(key, namespace)
+    if key is None or (meta.get("annotations") or {}).get(ANN_CREATED_BY) != ref.created_by:
+        return False
+    proof = gc.proof_of(key, namespace)
+    if proof in (gc.Proof.BOUND, gc.Proof.LEGACY):
+        return True
+    return unsigned_ok and proof is gc.Proof.ABSENT and gc.created_unsigned(namespace, ref.created)
 
 
 def owned_by(obj: Mapping[str, Any], ref: DevNamespaceRef) -> bool:
@@ -67,13 +102,31 @@ def is_cluster_view_binding(binding: Mapping[str, Any], settings: Settings) -> s
 
 
 def write(kube: Kube, want: dict[str, Any], current: dict[str, Any] | None) -> bool:
-    """Make ``current`` (None: it does not exist) match ``want`` with the one write it needs; False if none."""
+    """Make ``current`` (None: it does not exist) match ``want`` with the one write it needs; False if none. An
+    object that lacks only annotations (a namespace's proof, re-proved after an upgrade or after a crash right
+    after its POST, with whatever else a new version adds there) gets them with one merge patch, as a new
+    namespace gets its proof."""
     change = change_needed(want, current, FIELD_MANAGER)
-    if change is Change.REPLACE:
+    missing = _missing_annotations(want, current) if change is Change.APPLY else None
+    if missing:
+        meta = want["metadata"]
+        kube.annotate(want["kind"], meta["name"], missing, meta.get("namespace"), uid=current["metadata"]["uid"])
+    elif change is Change.REPLACE:
         kube.replace(want, current)
     elif change is Change.APPLY:
         kube.apply(want, current)
     return change is not Change.NONE
+
+
+def _missing_annotations(want: dict[str, Any], current: dict[str, Any] | None) -> dict[str, str] | None:
+    """The annotations ``want`` declares that ``current`` lacks or holds otherwise, when setting them is all it
+    needs (nothing to remove, nothing else different); else None."""
+    if current is None:
+        return None
+    have = current["metadata"].get("annotations") or {}
+    missing = {k: v for k, v in (want["metadata"].get("annotations") or {}).items() if have.get(k) != v}
+    patched = {**current, "metadata": {**current["metadata"], "annotations": {**have, **missing}}}
+    return missing if missing and not needs_apply(want, patched, FIELD_MANAGER) else None
 
 
 def describe(obj: Mapping[str, Any]) -> str:

@@ -5,6 +5,9 @@ event loop for every wake-up); ``expiry_step`` does it: posts the warning, delet
 expired DevNamespace, and records the result in the status through ``write_status``, the lifecycle's one status
 writer. (Provisioning's status rides on the patch Kopf writes after each handler; the lifecycle runs in a
 long-lived daemon whose Kopf patch would only be written when it exits, so it writes its own, only what differs.)
+Without a signing key devns may use (``Context.key_problem``), warnings still go out but nothing is deleted: at
+expiry the ``Expired`` condition says why (``Result.BLOCKED``, once) and the namespace stays until a restart with
+the key restored.
 """
 
 from __future__ import annotations
@@ -81,6 +84,8 @@ def expiry_step(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Step
     due = expiry_due(ctx, body, now)
     if due.action is None:
         return Step(None, due.next_wake, due.expires)
+    if due.action in (Action.EXPIRE, Action.REMOVE) and ctx.key is None and not ctx.settings.dry_run:
+        return _blocked(ctx, body, due, now)
     if due.action is Action.REMOVE:
         meta = body["metadata"]
         ctx.kube.delete("DevNamespace", meta["name"], uid=meta["uid"])
@@ -91,6 +96,21 @@ def expiry_step(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Step
     if not write_status(ctx.kube, body, status) and outcome is not None and outcome.result is Result.WOULD_EXPIRE:
         outcome.result = Result.UNCHANGED  # dry-run, already reported
     return Step(outcome, due.next_wake, due.expires)
+
+
+def _blocked(ctx: Context, body: Mapping[str, Any], due: ExpiryDue, now: dt.datetime) -> Step:
+    """Expired (or past retention), but devns cannot prove the namespace is its own: say so once, delete nothing,
+    and wait for a change (the key comes back with a restart)."""
+    problem = ctx.key_problem
+    message = (f"expired at {format_time(due.expires)}; namespace {due.namespace} is not deleted: devns has no "
+               f"signing key to prove it is its own ({problem.reason}: {problem.message})")
+    status = {"conditions": _conditions(body, EXPIRED, "False", problem.reason, message, now)}
+    outcome = Outcome(Result.BLOCKED, (body.get("status") or {}).get("phase") or "Ready", problem.reason, message,
+                      namespace=due.namespace)
+    if not write_status(ctx.kube, body, status):
+        return Step(None, None, due.expires)  # said before
+    outcome.status = status  # news: its Event is posted
+    return Step(outcome, None, due.expires)
 
 
 def write_status(kube: Kube, body: Mapping[str, Any], desired: dict[str, Any]) -> bool:

@@ -1,8 +1,12 @@
 """Orphan collection: a namespace, or a cluster-scoped child, labelled as devns's whose DevNamespace is not known.
 
-A namespace is deleted only when devns provably created it (``gc.judge``: the proof verifies) and its
-DevNamespace is really gone (read again here, not taken from memory). A look-alike without a valid proof is
-reported once with an Event in it and left alone; in dry-run, the would-be deletion is reported once the same way.
+A namespace is deleted only when devns provably created it (``gc.judge``: a v2 proof bound to that very namespace's
+uid verifies) and its DevNamespace is really gone (read again here, not taken from memory). Anything else is a
+look-alike, reported once with an Event in it and left alone: a copy restored from a backup or re-applied by GitOps
+(its copied proof names another uid), one dressed up by hand, and also a namespace with a proof in the format before
+v2, which is not bound to the namespace and so cannot be told from a copy (its owner deletes it by hand). Without a
+signing key (``Context.key_problem``) nothing can be proved: nothing is judged. In dry-run, the would-be deletion
+is reported once the same way.
 
 A ClusterRoleBinding devns made for ``clusterView`` outlives its DevNamespace when that is deleted with
 ``--cascade=orphan`` (the garbage collector strips its ownerReference) and would keep granting cluster read: it is
@@ -22,16 +26,27 @@ from ..outcome import Outcome, Result
 from .context import Context, is_cluster_view_binding, namespace_event
 
 
+#: What a look-alike's report adds, by the grade of its proof.
+LOOKALIKE_DETAILS = {
+    gc.Proof.INVALID: " for it (a proof is bound to the namespace devns created: a copy restored from a backup or "
+                      "dressed up by hand does not verify)",
+    gc.Proof.LEGACY: " bound to it (its proof is in the format before v2, which a copy would carry too; if it is "
+                     "an orphan of yours, delete it by hand)",
+}
+
+
 def collect_orphan(ctx: Context, namespace: Mapping[str, Any], now: dt.datetime) -> Outcome | None:
     """Collect or report ``namespace``; None when there is nothing to do or say."""
     kube, settings = ctx.kube, ctx.settings
+    if ctx.key is None:
+        return None
     verdict = gc.judge(namespace, ctx.key, settings.is_reserved)
     if verdict is None:
         return None
     ns = verdict.namespace
     if not verdict.orphan:
-        message = (f"namespace {ns} is labelled as managed by devns but carries no valid devns proof; "
-                   "devns leaves it alone")
+        message = f"namespace {ns} is labelled as managed by devns but carries no valid devns proof"
+        message += LOOKALIKE_DETAILS.get(verdict.proof, "") + "; devns leaves it alone"
         if not _report_once(ctx, verdict.uid, ns, "NotManagedByDevns", message, now):
             return None
         return Outcome(Result.LOOKALIKE, "", "NotManagedByDevns", message, namespace=ns)

@@ -9,32 +9,42 @@ it to the patch Kopf writes anyway (with its own bookkeeping, in the same reques
 
 Safety: a namespace is devns's only if its ``devns.io/created-by`` annotation names this DevNamespace's UID and
 its proof verifies (``is_ours``). A namespace devns did not create is never modified or deleted; a new namespace
-is created with POST, which fails if someone else's namespace appeared meanwhile.
+is created with POST, which fails if someone else's namespace appeared meanwhile. The proof is bound to the uid the
+API server gives the namespace, so it is written right after the POST (one merge patch, before any child), and
+declared by every later apply; a namespace with a proof in the format before v2 gets the new one the same way, once.
+Without a signing key devns may use (``Context.key_problem``) nothing is created or changed: the DevNamespace keeps
+its phase and says why it is not Ready.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
-from ..contract import ANN_CREATED_BY, CHILD_KINDS, FIELD_MANAGER, KIND, KINDS, children_selector
+from .. import gc
+from ..contract import ANN_CREATED_BY, ANN_PROOF, ANN_RECHECK, CHILD_KINDS, KIND, KINDS, children_selector
 from ..desired import Desired, namespace_of, ref_of
-from ..diff import needs_apply
 from ..kube import ApiError, Kube
 from ..outcome import Outcome, Result
 from ..render import DevNamespaceRef, SpecProblem
-from ..status import EXPIRING, ready_status, status_patch
+from ..requesters import OVER_LIMIT, Peer, peer_of, used_before, waiting_for
+from ..status import EXPIRING, ready_status, set_condition, status_patch
+from ..trust import CONDITION as SOURCES_TRUSTED, Decision
 from ..units import format_time, parse_time
 from .context import Context, Retry, describe, is_cluster_view_binding, is_ours, owned_by, write
 
 
-def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcome:
+def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: Iterable[Peer] = (),
+              sources: Decision | None = None) -> Outcome:
     """Create or update the namespace and its children for ``body``; ``Outcome.status`` is the status to record.
 
-    An expired DevNamespace is left to the lifecycle: its namespace is not re-created.
+    An expired DevNamespace is left to the lifecycle: its namespace is not re-created. One with a limit per
+    requester (self-service) that is not provisioned yet is checked against ``peers`` (every DevNamespace) first.
+    ``sources``: the judgement of its sources of ingress (``trust``; None: nothing listed is trusted); the
+    trusted ones are rendered, and the status says which were refused and why.
     """
     status = body.get("status") or {}
-    desired = ctx.desired.get(body)
+    desired = ctx.desired.get(body, sources.granted if sources is not None else ())
     ns = desired.namespace if isinstance(desired, Desired) else namespace_of(body)
     try:
         if isinstance(desired, SpecProblem):
@@ -46,7 +56,14 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
                            expires_at=desired.expires_at)
         if desired.problem is not None:
             raise desired.problem
-        outcome = _apply(ctx, desired, first=not status.get("phase"))
+        if status.get("phase") not in ("Ready", EXPIRING):
+            _check_room(body, peers, now)
+        if ctx.key is None:
+            outcome = Outcome(Result.BLOCKED, status.get("phase") or "Pending", ctx.key_problem.reason,
+                              ctx.key_problem.message, namespace=ns)
+        else:
+            outcome = _apply(ctx, desired, first=not status.get("phase"),
+                             fresh=status.get("phase") in (None, "", "Pending"))
         outcome.expires_at = desired.expires_at
     except SpecProblem as problem:
         outcome = Outcome(Result.FAILED, "Failed", problem.reason, str(problem), namespace=ns)
@@ -64,40 +81,82 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Outcom
         phase = EXPIRING  # the lifecycle owns that distinction
     keep_expiry = (outcome.expires_at if outcome.result not in (Result.FAILED, Result.RETRY)
                    else status.get("expiresAt"))
-    desired_status = ready_status(status, phase=phase, ready=outcome.phase == "Ready", reason=outcome.reason,
+    ready = outcome.phase == "Ready" and outcome.result is not Result.BLOCKED
+    desired_status = ready_status(status, phase=phase, ready=ready, reason=outcome.reason,
                                   message=outcome.message, generation=body["metadata"].get("generation"),
                                   namespace=outcome.namespace, expires_at=keep_expiry, now=now)
+    if sources is not None and outcome.result in (Result.CREATED, Result.UPDATED, Result.UNCHANGED):
+        desired_status.update(_sources_status(desired_status, sources, body["metadata"].get("generation"), now))
     outcome.status = status_patch(status, desired_status)
     return outcome
 
 
-def _apply(ctx: Context, desired: Desired, first: bool) -> Outcome:
+def _sources_status(status: dict[str, Any], sources: Decision, generation: int | None,
+                    now: dt.datetime) -> dict[str, Any]:
+    """``status.trustedSources`` and the ``SourcesTrusted`` condition; neither when nothing is listed."""
+    verdict = sources.condition()
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") != SOURCES_TRUSTED]
+    if verdict is not None:
+        conditions = set_condition(list(status.get("conditions") or []), type=SOURCES_TRUSTED, status=verdict[0],
+                                   reason=verdict[1], message=verdict[2], generation=generation, now=now)
+    return {**sources.status(), "conditions": conditions}
+
+
+def _check_room(body: Mapping[str, Any], peers: Iterable[Peer], now: dt.datetime) -> None:
+    """Raise OverLimit when the requester's live DevNamespaces leave no room for this one (nothing is created)."""
+    me = peer_of(body)
+    if me.limit is None:
+        return
+    requester, used = used_before(me, peers, now)
+    if used >= me.limit:
+        raise SpecProblem(OVER_LIMIT, f"{requester} already has {me.limit} live DevNamespaces, the self-service "
+                                      "limit: this one is provisioned by itself as soon as one of them is deleted "
+                                      "or expires")
+
+
+def make_room(ctx: Context, requester: str | None, peers: Iterable[Peer], now: dt.datetime) -> list[str]:
+    """A DevNamespace of ``requester`` is gone: touch the ones waiting for room (one annotation each) so they are
+    provisioned again, in creation order; the names touched."""
+    waiting = waiting_for(requester, peers)
+    for peer in waiting:
+        try:
+            ctx.kube.annotate(KIND, peer.name, {ANN_RECHECK: format_time(now)}, uid=peer.uid)
+        except ApiError as exc:
+            if exc.status not in (404, 409):  # gone or replaced meanwhile
+                raise
+    return [p.name for p in waiting]
+
+
+def _apply(ctx: Context, desired: Desired, first: bool, fresh: bool) -> Outcome:
     """``first``: the DevNamespace has no status yet, so its namespace most likely does not exist: create it
-    without asking first (a 409 then reads what is there)."""
-    kube, ref, objects = ctx.kube, desired.ref, desired.objects
+    without asking first (a 409 then reads what is there). ``fresh``: it was never provisioned, so its namespace
+    may lack the proof still (a crash right after the POST: see ``is_ours``)."""
+    kube, ref, objects, key = ctx.kube, desired.ref, desired.objects, ctx.key
     ns = desired.namespace
     actual = None if first else kube.get("Namespace", ns)
     created = False
     if actual is None:
         try:
-            kube.create(objects.namespace, parse=False)
+            actual = kube.create(objects.namespace)  # its uid, for the proof
             created = True
         except ApiError as exc:
             if exc.status != 409:
                 raise
             actual = kube.get("Namespace", ns)  # someone else's appeared meanwhile: check it below
-    if actual is not None and not is_ours(actual, ref, ctx.key):
+    if not created and actual is not None and not is_ours(actual, ref, key, unsigned_ok=fresh):
         claimed = (actual.get("metadata", {}).get("annotations") or {}).get(ANN_CREATED_BY)
         who = f"is managed by DevNamespace {claimed.split('/')[0]}" if claimed else "was not created by devns"
         raise SpecProblem("NamespaceConflict", f"namespace {ns!r} already exists and {who}; devns never adopts "
                                                "or modifies a namespace it does not own")
-    if actual is not None and actual.get("metadata", {}).get("deletionTimestamp"):
+    if not created and actual is not None and actual.get("metadata", {}).get("deletionTimestamp"):
         raise Retry(f"namespace {ns!r} is still terminating; waiting for it to be gone", delay=2.0)
 
     applied: list[str] = [f"Namespace/{ns}"] if created else []
     removed: list[str] = []
-    if not created and needs_apply(objects.namespace, actual, FIELD_MANAGER):
-        kube.apply(objects.namespace, actual)
+    if created:  # the proof, before any child: a namespace devns made is never without one for long
+        kube.annotate("Namespace", ns, {ANN_PROOF: gc.proof_for(key, ns, actual["metadata"]["uid"], ref.uid)},
+                      uid=actual["metadata"]["uid"])
+    elif actual is not None and write(kube, desired.namespace_for(actual["metadata"]["uid"], key), actual):
         applied.append(f"Namespace/{ns}")
     for kind in CHILD_KINDS:
         wanted = objects.of_kind(kind)

@@ -1,0 +1,68 @@
+"""devns.requesters: who asked for a DevNamespace, and whether their limit leaves room for one more."""
+
+import datetime as dt
+
+from devns.requesters import Peer, effective_requester, namespace_requesters, peer_of, used_before, waiting_for
+
+NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)
+
+
+def peer(name, requester="alice", phase="Ready", reason="Provisioned", created="2026-12-01T10:00:00Z", limit=5,
+         deleting=False, namespace=None, expires_at=None):
+    return Peer(uid=f"uid-{name}", name=name, created=created, namespace=namespace or name, requester=requester,
+                limit=limit, phase=phase, reason=reason, deleting=deleting, expires_at=expires_at)
+
+
+def waiting(name, created, requester="alice"):
+    return peer(name, requester=requester, phase="Failed", reason="OverLimit", created=created)
+
+
+def test_peer_from_a_devnamespace():
+    body = {"metadata": {"uid": "u", "name": "a", "creationTimestamp": "2026-12-01T10:00:00Z",
+                         "annotations": {"devns.io/requester": "alice", "devns.io/max-per-requester": "3"}},
+            "spec": {"namespace": "a-ns"},
+            "status": {"phase": "Failed", "expiresAt": "2026-12-08T10:00:00Z",
+                       "conditions": [{"type": "Ready", "reason": "OverLimit"}]}}
+    p = peer_of(body)
+    assert (p.requester, p.limit, p.namespace, p.waiting) == ("alice", 3, "a-ns", True)
+    assert p.expires_at == dt.datetime(2026, 12, 8, 10, tzinfo=dt.timezone.utc)
+    admin = peer_of({"metadata": {"uid": "u", "name": "b", "annotations": {"devns.io/requester": "root"}}})
+    assert admin.limit is None  # no limit stamped: created by an admin
+
+
+def test_own_service_accounts_count_for_the_namespace_requester():
+    peers = [peer("alice-dev", namespace="alice-dev"), peer("alice-ci", requester="system:serviceaccount:alice-dev:ci")]
+    by_namespace = namespace_requesters(peers)
+    assert effective_requester("system:serviceaccount:alice-dev:ci", by_namespace) == "alice"
+    # a chain: a ServiceAccount of the namespace that alice's ServiceAccount created
+    chained = [*peers, peer("x", requester="system:serviceaccount:alice-ci:bot", namespace="x")]
+    assert effective_requester("system:serviceaccount:x:bot", namespace_requesters(chained)) == "alice"
+    # not a devns namespace: the ServiceAccount is its own requester
+    assert effective_requester("system:serviceaccount:ci:bot", by_namespace) == "system:serviceaccount:ci:bot"
+
+
+def test_service_account_loops_terminate():
+    peers = [peer("a", requester="system:serviceaccount:b:x"), peer("b", requester="system:serviceaccount:a:x")]
+    assert effective_requester("system:serviceaccount:a:x", namespace_requesters(peers)).startswith("system:")
+
+
+def test_room_counts_live_ones_and_older_waiting_ones():
+    live = [peer(f"l{i}") for i in range(2)]
+    older = waiting("w-old", "2026-12-01T10:00:01Z")
+    me = waiting("w-me", "2026-12-01T10:00:02Z")
+    newer = waiting("w-new", "2026-12-01T10:00:03Z")
+    assert used_before(me, [*live, older, me, newer], NOW) == ("alice", 3)
+    assert used_before(older, [*live, older, me, newer], NOW) == ("alice", 2)
+
+
+def test_deleting_expired_and_other_requesters_do_not_count():
+    peers = [peer("gone", deleting=True), peer("exp", phase="Expired"), peer("due", expires_at=NOW),
+             peer("bob", requester="bob"), peer("failed", phase="Failed", reason="InvalidSpec")]
+    me = peer("me", phase=None, reason=None)
+    assert used_before(me, [*peers, me], NOW) == ("alice", 1)  # only the Failed one of alice (it holds a name)
+
+
+def test_waiting_for_lists_the_requester_s_waiting_ones_oldest_first():
+    peers = [waiting("b", "2026-12-01T10:00:02Z"), waiting("a", "2026-12-01T10:00:01Z"),
+             waiting("c", "2026-12-01T10:00:00Z", requester="bob"), peer("l")]
+    assert [p.name for p in waiting_for("alice", peers)] == ["a", "b"]
