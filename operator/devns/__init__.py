@@ -4,16 +4,20 @@ Modules, from the top of the import graph down (each imports only modules below 
 checks it):
 
 - ``cli`` (``devns-operator``), ``crd`` (generates the CRD from the models)
-- ``handlers``: Kopf wiring; outcomes -> Events, metrics, logs, retries
+- ``handlers``: Kopf wiring; outcomes -> Events, metrics, logs, retries; ``handlers_network``: the Kopf indexes and
+  event handler that re-judge ingress sources
 - ``metrics``: Prometheus metrics, counted from outcomes
-- ``reconcile``: one module per trigger (provision, lifecycle, drift, orphans, bootstrap): read, compare, write
+- ``reconcile``: one module per trigger (provision, lifecycle, drift, orphans, sources, bootstrap): read, compare,
+  write
 - ``kube``: the API calls (dict bodies)
 - ``desired``: ``desired_for`` (validated spec, namespace, expiry, rendered objects) and its per-version cache
 - ``expiry``: TTL rules and the warning plan (pure, ``now`` passed in)
 - ``render``: spec -> namespace and children (pure)
-- ``gc`` (proof of authorship), ``diff`` (does an object need an apply), ``status`` (conditions),
-  ``outcome`` (typed results and what each means): pure helpers
+- ``gc`` (proof of authorship), ``diff`` (does an object need an apply or a replace), ``status`` (conditions),
+  ``outcome`` (typed results and what each means), ``requesters`` (the limit per requester), ``trust`` (which
+  ingress sources a DevNamespace may admit): pure helpers
 - ``settings``: the DEVNS_* settings
-- ``models``: the API as pydantic models (the CRD's source)
+- ``models``: the API as pydantic models (the CRD's source); ``apirules``: what the API server accepts for names,
+  keys and values, as CEL and in Python
 - ``units`` (durations, quantities, times) and ``contract`` (every label, annotation and name; the kinds table)
 """

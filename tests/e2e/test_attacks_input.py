@@ -17,7 +17,6 @@ from kubernetes.client.rest import ApiException
 from pydantic import ValidationError
 
 from devns import apirules
-from devns import models
 from devns.contract import API_VERSION, KIND
 from devns.models import DevNamespaceSpec, explain_validation_error
 from support import GROUP, PLURAL, VERSION, error_of, gone, kubectl, unique
@@ -67,7 +66,7 @@ def test_system_owners_are_refused_at_admission_for_an_admin(dns, kind, name):
         owners.insert(position, {"kind": kind, "name": name})
         message = admission(dns, {"owners": owners})
         assert message and f"spec.owners[{position}]" in message
-        assert models._SYSTEM_OWNER["message"] in message
+        assert apirules.SYSTEM_OWNER["message"] in message
 
 
 def test_system_owner_refused_by_kubectl_apply(binaries, kubeconfig, tmp_path):
