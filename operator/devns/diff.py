@@ -35,8 +35,8 @@ def covers(actual: Any, desired: Any, *, quantities: bool = False,
     """True when every field of ``desired`` is present with the same value in ``actual``.
 
     Values below a key in ``quantity_maps`` compare as quantities (the kind's ``contract.Kind.quantities``; none
-    for metadata, where a label named ``max`` is just a label). (Called for every event of every managed object: equal values are settled by
-    one ``==``, and only values that differ are looked into.)
+    for metadata, where a label named ``max`` is just a label). (Called for every event of every managed object:
+    equal values are settled by one ``==``, and only values that differ are looked into.)
     """
     if actual == desired:
         return True

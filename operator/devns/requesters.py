@@ -87,7 +87,8 @@ def used_before(me: Peer, peers: Iterable[Peer], now: dt.datetime) -> tuple[str 
     by_namespace = namespace_requesters(peers)
     mine = effective_requester(me.requester, by_namespace)
     order = (me.created, me.name)
-    used = sum(1 for p in peers if p.uid != me.uid and (p.holds_room(now) or (p.waiting and (p.created, p.name) < order))
+    used = sum(1 for p in peers
+               if p.uid != me.uid and (p.holds_room(now) or (p.waiting and (p.created, p.name) < order))
                and effective_requester(p.requester, by_namespace) == mine)
     return mine, used
 

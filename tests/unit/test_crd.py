@@ -110,7 +110,8 @@ def test_spec_and_status_schemas(schema):
     spec = schema["properties"]["spec"]
     assert spec["required"] == ["owners"]
     assert {"clusterView", "podSecurity", "expiresAt", "quota", "limits", "network"} <= spec["properties"].keys()
-    assert {"allowDNS", "allowSameNamespace", "allowFromNamespaces"} <= spec["properties"]["network"]["properties"].keys()
+    network = spec["properties"]["network"]["properties"]
+    assert {"allowDNS", "allowSameNamespace", "allowFromNamespaces"} <= network.keys()
     assert "defaultRequest" in spec["properties"]["limits"]["properties"]
     status = schema["properties"]["status"]
     assert {"phase", "namespace", "expiresAt", "conditions", "warningsSent"} <= status["properties"].keys()

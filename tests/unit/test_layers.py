@@ -72,7 +72,8 @@ def test_imports_point_down(path):
     if me == "__init__":
         return
     up = {m for m in imported(path) if m in LAYER and m != me and LAYER[m] <= LAYER[me]}
-    assert not up, f"{path.relative_to(PACKAGE)} (layer {LAYER[me]}) imports {sorted(up)} from its own or a higher layer"
+    assert not up, (f"{path.relative_to(PACKAGE)} (layer {LAYER[me]}) imports {sorted(up)} from its own or a "
+                    "higher layer")
 
 
 def test_reconcile_modules_share_only_the_context():

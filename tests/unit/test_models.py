@@ -300,7 +300,8 @@ def test_quota_resource_names_accepted(name):
 
 @pytest.mark.parametrize("name", BAD_QUOTA_NAMES)
 def test_invalid_quota_resource_names_refused_and_named(name):
-    assert refused(quota={name: "1"}) == f"spec.quota: invalid quota resource names {name}: {apirules.QUOTA_KEYS.allowed}"
+    expected = f"spec.quota: invalid quota resource names {name}: {apirules.QUOTA_KEYS.allowed}"
+    assert refused(quota={name: "1"}) == expected
 
 
 @pytest.mark.parametrize("name, value", [

@@ -239,7 +239,8 @@ def test_quota_is_settings_defaults_without_spec():
 
 
 def test_quota_spec_wins_over_defaults():
-    hard = child(rendered(quota={"pods": 10, "requests.cpu": "8", "count/jobs.batch": "5"}), "ResourceQuota")["spec"]["hard"]
+    quota = child(rendered(quota={"pods": 10, "requests.cpu": "8", "count/jobs.batch": "5"}), "ResourceQuota")
+    hard = quota["spec"]["hard"]
     assert hard["pods"] == "10"
     assert hard["requests.cpu"] == "8"
     assert hard["count/jobs.batch"] == "5"
@@ -374,7 +375,8 @@ def test_privileged_not_allowed_by_default():
 
 
 def test_privileged_accepted_when_allowed():
-    labels = rendered(settings=Settings(allow_privileged=True), podSecurity="privileged").namespace["metadata"]["labels"]
+    namespace = rendered(settings=Settings(allow_privileged=True), podSecurity="privileged").namespace
+    labels = namespace["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
 
 

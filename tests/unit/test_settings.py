@@ -31,7 +31,8 @@ def test_default_role_in_custom_allowed_roles_accepted():
 
 
 @pytest.mark.parametrize("field", [
-    {"default_ttl": "soon"}, {"max_ttl": "0s"}, {"warn_before": ["24h", "1 day"]}, {"expired_retention": "-1h"}, {"stuck_terminating_after": "5 minutes"},
+    {"default_ttl": "soon"}, {"max_ttl": "0s"}, {"warn_before": ["24h", "1 day"]}, {"expired_retention": "-1h"},
+    {"stuck_terminating_after": "5 minutes"},
     {"default_quota": {"pods": "lots"}}, {"default_limits": {"max": {"cpu": "2 cores"}}}, {"worker_limit": 0},
 ])
 def test_invalid_values_refused(field):
