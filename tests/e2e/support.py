@@ -113,7 +113,8 @@ def born_with_finalizer(dns: DevNamespaces) -> bool:
 # -- the operator's settings and its resume after a start ---------------------------------------------------------
 
 #: Settings the e2e operator runs with: defaults, plus a deny-list pattern on top of the default reserved ones,
-#: admin among the allowed roles, second-scale lifecycle timings (an 8 s warning lead, 6 s retention) and trusted platform namespaces (trusted-*).
+#: admin among the allowed roles, second-scale lifecycle timings (an 8 s warning lead, 6 s retention) and trusted
+#: platform namespaces (trusted-*).
 OPERATOR_ENV = {
     "DEVNS_RESERVED_NAMESPACES": json.dumps(["protected-*", *DEFAULT_RESERVED_NAMESPACES]),
     "DEVNS_ALLOWED_ROLES": '["edit", "view", "admin"]',
