@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     import kopf
     from pydantic import ValidationError
 
-    from . import handlers, metrics  # handlers: registers the handlers with Kopf's default registry
+    from . import handlers, handlers_network, metrics  # handlers*: register with Kopf's default registry
     from .kube import Kube, make_api_client
     from .reconcile import Context, load_signing_key
     from .settings import Settings
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         asyncio.run(kopf.operator(
-            memo=kopf.Memo(ctx=ctx, wakeups=handlers.Wakeups()),
+            memo=kopf.Memo(ctx=ctx, wakeups=handlers.Wakeups(), seen_sources=handlers_network.SeenSources()),
             clusterwide=True,
             standalone=args.peering is None,
             peering_name=args.peering,

@@ -29,8 +29,10 @@ from .reconcile import Context
 
 RESOURCE = (GROUP, VERSION, PLURAL)
 
-#: uid -> what ``sources_changed`` last saw of each DevNamespace (only the event loop touches it).
-SEEN: dict[str, trust.Source] = {}
+
+class SeenSources(dict[str, trust.Source]):
+    """uid -> what trust last saw of each DevNamespace (its namespace, owners, state), to tell which events change
+    a judgement. Lives in Kopf's memo as ``memo.seen_sources`` (only the event loop touches it)."""
 
 
 @kopf.index(*RESOURCE)
@@ -78,11 +80,12 @@ async def sources_changed(event: dict[str, Any], memo: kopf.Memo, logger: loggin
     judgement of it changes (it became Ready, its owners changed, it is being deleted or is gone)."""
     obj = event["object"]
     uid = obj["metadata"]["uid"]
-    old = SEEN.get(uid)
+    seen: SeenSources = memo.seen_sources
+    old = seen.get(uid)
     if event.get("type") == "DELETED":
-        old, new = SEEN.pop(uid, None) or trust.source_of(obj), None
+        old, new = seen.pop(uid, None) or trust.source_of(obj), None
     else:
-        new = SEEN[uid] = trust.source_of(obj)
+        new = seen[uid] = trust.source_of(obj)
         if event.get("type") is None and old is None:
             return
     if old == new:
