@@ -266,7 +266,11 @@ def test_a_developer_has_at_most_max_per_requester_live_devnamespaces(self_servi
     dns.wait_phase(by_robot, "Failed")
     assert dns.condition(by_robot)["reason"] == "OverLimit"
 
-    dave.delete(names[0])  # room for one: the oldest waiting one goes first
-    dns.wait_phase(extra, "Ready", timeout=60)
-    assert dns.condition(by_robot)["reason"] == "OverLimit"
-    assert dns.core.read_namespace(extra).metadata.annotations["devns.io/requester"] == DAVE
+    # Room for one: the oldest waiting one goes first, by creation time (whole seconds) and then by name.
+    first, second = sorted((extra, by_robot), key=lambda n: (dns.get(n)["metadata"]["creationTimestamp"], n))
+    dave.delete(names[0])
+    dns.wait_phase(first, "Ready", timeout=60)
+    assert dns.get(second)["status"]["phase"] == "Failed" and dns.condition(second)["reason"] == "OverLimit"
+    assert gone(lambda: dns.core.read_namespace(second))
+    requester = DAVE if first == extra else f"system:serviceaccount:{sa_namespace}:bot"
+    assert dns.core.read_namespace(first).metadata.annotations["devns.io/requester"] == requester
