@@ -1,14 +1,14 @@
 """Make the cluster match each DevNamespace: one module per trigger, all through the same desired state.
 
 - ``context``: the ``Context`` every path gets (API, settings, key, the desired-state cache, reports already
-  posted) and the helpers several paths share (``is_ours``, Events in a namespace).
+  posted) and the helpers several paths share (``is_ours``, Events in a namespace, ``recheck``: waking a
+  DevNamespace whose situation changed with one annotation).
 - ``bootstrap``: the signing key at start-up (never a new one while namespaces carry proofs: see ``KeyProblem``).
 - ``provision``: create/update/resume a DevNamespace (``reconcile``) and delete its namespace (``finalize``).
 - ``lifecycle``: expiry warnings, expiry and retention (``expiry_due`` pure, ``expiry_step``), its one status
   writer.
 - ``drift``: put a changed or deleted managed object back (``drifted`` pure, ``repair``).
-- ``sources``: what the API tells about sources of ingress (``look_up``), and waking the DevNamespaces whose
-  trusted sources changed (``recheck``).
+- ``sources``: what the API tells about sources of ingress (``look_up``).
 - ``orphans``: collect a namespace (or cluster-view binding) devns created whose DevNamespace is gone, or report
   a look-alike.
 
@@ -18,12 +18,12 @@ metrics (the handlers do, from the outcome). These modules are the only ones tha
 """
 
 from .bootstrap import SigningKey, load_signing_key
-from .context import Context, KeyProblem, Retry, is_ours
+from .context import Context, KeyProblem, Retry, is_ours, recheck
 from .drift import drifted, guarded, repair
 from .lifecycle import Action, ExpiryDue, Step, expiry_due, expiry_step
 from .orphans import collect_orphan, collect_orphan_binding
 from .provision import finalize, make_room, reconcile
-from .sources import look_up, recheck
+from .sources import look_up
 
 __all__ = ["Action", "Context", "ExpiryDue", "KeyProblem", "Retry", "SigningKey", "Step", "collect_orphan",
            "collect_orphan_binding", "drifted", "expiry_due", "expiry_step", "finalize", "guarded", "is_ours",

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from .. import gc
-from ..contract import (ANN_CREATED_BY, CLUSTER_VIEW_BINDING_PREFIX, FIELD_MANAGER, KINDS, LABEL_DEVNAMESPACE,
+from ..contract import (ANN_CREATED_BY, ANN_RECHECK, KIND, CLUSTER_VIEW_BINDING_PREFIX, FIELD_MANAGER, KINDS, LABEL_DEVNAMESPACE,
                         MANAGED_BY, MANAGER)
 from ..desired import DesiredCache
 from ..diff import Change, change_needed, needs_apply
-from ..kube import Kube
+from ..kube import ApiError, Kube
 from ..render import DevNamespaceRef
 from ..settings import Settings
 from ..units import format_time
@@ -87,6 +87,22 @@ def is_ours(namespace: Mapping[str, Any] | None, ref: DevNamespaceRef, key: byte
 def owned_by(obj: Mapping[str, Any], ref: DevNamespaceRef) -> bool:
     """``obj`` has an ownerReference to this DevNamespace (by uid)."""
     return any(o.get("uid") == ref.uid for o in obj.get("metadata", {}).get("ownerReferences") or [])
+
+
+def recheck(ctx: Context, devnamespaces: Iterable[Any], now: dt.datetime) -> list[str]:
+    """Touch each DevNamespace (``.name`` and ``.uid``; one annotation each, only that uid) so Kopf reconciles it
+    again: how the limit per requester and the trust of sources wake the ones whose situation changed without
+    polling. The value has microseconds: two wakes in one second must both change the object. The names touched."""
+    touched = []
+    for obj in devnamespaces:
+        try:
+            ctx.kube.annotate(KIND, obj.name, {ANN_RECHECK: now.astimezone(dt.timezone.utc).isoformat()},
+                              uid=obj.uid)
+            touched.append(obj.name)
+        except ApiError as exc:
+            if exc.status not in (404, 409):  # gone or replaced meanwhile
+                raise
+    return touched
 
 
 def is_cluster_view_binding(binding: Mapping[str, Any], settings: Settings) -> str | None:

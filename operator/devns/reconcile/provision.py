@@ -22,7 +22,7 @@ import datetime as dt
 from typing import Any, Iterable, Mapping
 
 from .. import gc
-from ..contract import ANN_CREATED_BY, ANN_PROOF, ANN_RECHECK, CHILD_KINDS, KIND, KINDS, children_selector
+from ..contract import ANN_CREATED_BY, ANN_PROOF, CHILD_KINDS, KIND, KINDS, children_selector
 from ..desired import Desired, namespace_of, ref_of
 from ..kube import ApiError, Kube
 from ..outcome import Outcome, Result
@@ -31,7 +31,7 @@ from ..requesters import OVER_LIMIT, Peer, peer_of, used_before, waiting_for
 from ..status import EXPIRING, ready_status, set_condition, status_patch
 from ..trust import CONDITION as SOURCES_TRUSTED, Decision
 from ..units import format_time, parse_time
-from .context import Context, Retry, describe, is_cluster_view_binding, is_ours, owned_by, write
+from .context import Context, Retry, describe, is_cluster_view_binding, is_ours, owned_by, recheck, write
 
 
 def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: Iterable[Peer] = (),
@@ -95,10 +95,12 @@ def _sources_status(status: dict[str, Any], sources: Decision, generation: int |
                     now: dt.datetime) -> dict[str, Any]:
     """``status.trustedSources`` and the ``SourcesTrusted`` condition; neither when nothing is listed."""
     verdict = sources.condition()
-    conditions = [c for c in status.get("conditions") or [] if c.get("type") != SOURCES_TRUSTED]
-    if verdict is not None:
-        conditions = set_condition(list(status.get("conditions") or []), type=SOURCES_TRUSTED, status=verdict[0],
-                                   reason=verdict[1], message=verdict[2], generation=generation, now=now)
+    conditions = list(status.get("conditions") or [])
+    if verdict is None:  # nothing listed (any more): no condition
+        conditions = [c for c in conditions if c.get("type") != SOURCES_TRUSTED]
+    else:
+        conditions = set_condition(conditions, type=SOURCES_TRUSTED, status=verdict[0], reason=verdict[1],
+                                   message=verdict[2], generation=generation, now=now)
     return {**sources.status(), "conditions": conditions}
 
 
@@ -117,14 +119,7 @@ def _check_room(body: Mapping[str, Any], peers: Iterable[Peer], now: dt.datetime
 def make_room(ctx: Context, requester: str | None, peers: Iterable[Peer], now: dt.datetime) -> list[str]:
     """A DevNamespace of ``requester`` is gone: touch the ones waiting for room (one annotation each) so they are
     provisioned again, in creation order; the names touched."""
-    waiting = waiting_for(requester, peers)
-    for peer in waiting:
-        try:
-            ctx.kube.annotate(KIND, peer.name, {ANN_RECHECK: format_time(now)}, uid=peer.uid)
-        except ApiError as exc:
-            if exc.status not in (404, 409):  # gone or replaced meanwhile
-                raise
-    return [p.name for p in waiting]
+    return recheck(ctx, waiting_for(requester, peers), now)
 
 
 def _apply(ctx: Context, desired: Desired, first: bool, fresh: bool) -> Outcome:

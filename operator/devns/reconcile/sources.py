@@ -3,19 +3,14 @@ trusted sources changed.
 
 Which listed namespaces are trusted depends on the DevNamespaces alone (the handlers judge them from a Kopf index,
 ``trust.decide``); this module adds the two API calls around that decision: ``look_up`` reads the listed namespaces
-no DevNamespace holds, so the refusal says whether they exist (one GET each, only for those), and ``recheck``
-touches a DevNamespace whose judgement changed (one annotation, like the limit per requester does), so it is
-reconciled again without polling.
+no DevNamespace holds, so the refusal says whether they exist (one GET each, only for those). A DevNamespace whose
+judgement changed is woken with ``context.recheck`` (one annotation, as for the limit per requester).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Iterable
-
-from ..contract import ANN_RECHECK, KIND
 from ..kube import ApiError
-from ..trust import Decision, Source
+from ..trust import Decision
 from .context import Context
 
 
@@ -29,18 +24,3 @@ def look_up(ctx: Context, decision: Decision) -> Decision:
         except ApiError:
             continue
     return decision.resolved(found)
-
-
-def recheck(ctx: Context, sources: Iterable[Source], now: dt.datetime) -> list[str]:
-    """Touch each DevNamespace (one annotation each, only that uid) so it is reconciled again; the names touched.
-    The value has microseconds: two wakes in one second must both change the object."""
-    touched = []
-    for source in sources:
-        try:
-            ctx.kube.annotate(KIND, source.name, {ANN_RECHECK: now.astimezone(dt.timezone.utc).isoformat()},
-                              uid=source.uid)
-            touched.append(source.name)
-        except ApiError as exc:
-            if exc.status not in (404, 409):  # gone or replaced meanwhile
-                raise
-    return touched
