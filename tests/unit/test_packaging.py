@@ -178,19 +178,23 @@ def test_the_operator_distribution_holds_only_devns():
     assert top_level_packages(find, ROOT) == {"devns"}
     for name in DEV_PACKAGES:  # not even a stale operator/localk8s/ (a checkout from before the move) ships
         assert not any(fnmatch.fnmatchcase(name, p) for p in find.get("include", ["*"])), name
-    assert set(pyproject()["project"]["scripts"]) == {"devns-operator"}
+    assert pyproject()["project"]["scripts"] == {"devns-operator": "devns.cli:main",
+                                                 "kubectl-devns": "devns.plugin.app:main"}
     builder = stages(DOCKERFILE)[0]
     sources = {s.rstrip("/") for keyword, args in builder if keyword in ("COPY", "ADD")
                for s in copy_sources(args)[0]}
     assert sources == {"pyproject.toml", "README.md", "operator"}, "the image is built from the operator only"
 
 
-def test_cryptography_is_a_dev_tools_dependency_only():
-    """Only localk8s (its PKI) needs cryptography: not the operator at run time, nor its dev extra."""
+def test_cryptography_is_never_an_operator_dependency():
+    """cryptography is for localk8s (its PKI) and the plugin's onboarding (the `kubectl` extra): never the
+    operator's run time, so never in its image."""
     project = pyproject()["project"]
     assert "cryptography" not in requirement_names(project["dependencies"])
     for extra, requirements in project.get("optional-dependencies", {}).items():
-        assert "cryptography" not in requirement_names(requirements), f"cryptography in the {extra} extra"
+        if extra != "kubectl":
+            assert "cryptography" not in requirement_names(requirements), f"cryptography in the {extra} extra"
+    assert "cryptography" in requirement_names(project["optional-dependencies"]["kubectl"])
     devtools = pyproject(ROOT / "devtools" / "pyproject.toml")
     assert "cryptography" in requirement_names(devtools["project"]["dependencies"])
     assert top_level_packages(devtools["tool"]["setuptools"]["packages"]["find"], ROOT / "devtools") \
