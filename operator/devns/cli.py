@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from . import handlers, handlers_network, metrics  # handlers*: register with Kopf's default registry
+    from .events import Poster
     from .kube import Kube, make_api_client
     from .reconcile import Context, load_signing_key
     from .settings import Settings
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         asyncio.run(kopf.operator(
-            memo=kopf.Memo(ctx=ctx, wakeups=handlers.Wakeups(), seen_sources=handlers_network.SeenSources()),
+            memo=kopf.Memo(ctx=ctx, wakeups=handlers.Wakeups(), seen_sources=handlers_network.SeenSources(),
+                           events=Poster(kube, handlers.utcnow, logging.getLogger("devns"))),
             clusterwide=True,
             standalone=args.peering is None,
             peering_name=args.peering,

@@ -76,6 +76,9 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: lo
     # The finalizer is added at creation by the devns-finalizer MutatingAdmissionPolicy where it is installed
     # (one write less per new DevNamespace); Kopf adds it itself where it is not.
     settings.persistence.finalizer = FINALIZER
+    # devns posts its Events itself (``events.Poster``), where `kubectl describe devnamespace` finds them; Kopf's
+    # poster would file them under the "default" namespace, which no lookup of a cluster-scoped object matches.
+    settings.posting.enabled = False
     settings.persistence.progress_storage = kopf.StatusProgressStorage()
     settings.persistence.diffbase_storage = kopf.StatusDiffBaseStorage()
     # Sync handlers run in this pool: one thread per concurrently reconciled object. Kopf's per-object queue
@@ -99,12 +102,19 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: lo
     logger.info(f"devns configured: {config.model_dump_json()}")
 
 
-def record(body: Mapping[str, Any], outcome: Outcome, took: float, logger: logging.Logger, action: str) -> None:
+@kopf.on.cleanup()
+async def stop_events(memo: kopf.Memo, **_: Any) -> None:
+    """Post the Events still queued before the process exits."""
+    await asyncio.to_thread(memo.events.close)
+
+
+def record(memo: kopf.Memo, body: Mapping[str, Any], outcome: Outcome, took: float, logger: logging.Logger,
+           action: str) -> None:
     """Metrics, the Event and the log line of one outcome about a DevNamespace."""
     metrics.record(outcome, body["metadata"]["uid"], took)
     event = event_of(outcome)
     if event is not None:
-        kopf.event(body, type=event[0], reason=event[1], message=event[2])
+        memo.events.post(body, event)
     line = (f"{action} devnamespace/{body['metadata']['name']}: {outcome.result} ({outcome.reason}) "
             f"in {took * 1000:.0f} ms")
     if outcome.applied or outcome.removed:
@@ -115,11 +125,11 @@ def record(body: Mapping[str, Any], outcome: Outcome, took: float, logger: loggi
         logger.info(line)
 
 
-def _finish(body: Any, patch: kopf.Patch, outcome: Outcome, started: float, logger: logging.Logger,
-            action: str) -> None:
+def _finish(memo: kopf.Memo, body: Any, patch: kopf.Patch, outcome: Outcome, started: float,
+            logger: logging.Logger, action: str) -> None:
     if outcome.status:
         patch.status.update(outcome.status)  # written by Kopf after the handler, with its bookkeeping
-    record(body, outcome, time.monotonic() - started, logger, action)
+    record(memo, body, outcome, time.monotonic() - started, logger, action)
     if outcome.result is Result.FAILED:
         raise kopf.PermanentError(outcome.message)
     if outcome.retry_after is not None:
@@ -137,8 +147,8 @@ def provision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: loggi
     sources = reconcile.look_up(memo.ctx, handlers_network.judged(memo.ctx, body, devnamespace_sources))
     outcome = reconcile.reconcile(memo.ctx, body, utcnow(), peers, sources)
     memo.wakeups.wake(body["metadata"]["uid"])
-    handlers_network.announce(body, outcome)
-    _finish(body, patch, outcome, started, logger, str(reason))
+    handlers_network.announce(memo.events, body, outcome)
+    _finish(memo, body, patch, outcome, started, logger, str(reason))
 
 
 @kopf.on.delete(*RESOURCE)
@@ -149,7 +159,7 @@ def deprovision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: log
     outcome = reconcile.finalize(memo.ctx, body, utcnow())
     if outcome.result is Result.DELETED:
         _make_room(memo.ctx, body, devnamespace_peers, logger)
-    _finish(body, patch, outcome, started, logger, "delete")
+    _finish(memo, body, patch, outcome, started, logger, "delete")
 
 
 @kopf.daemon(*RESOURCE, cancellation_timeout=10.0)
@@ -173,7 +183,7 @@ async def expiry_timer(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
                 continue
             metrics.EXPIRIES.set(uid, step.expires_at)
             if step.outcome is not None:
-                record(body, step.outcome, time.monotonic() - started, logger, "expiry")
+                record(memo, body, step.outcome, time.monotonic() - started, logger, "expiry")
                 if step.outcome.result is Result.EXPIRED:
                     await asyncio.to_thread(_make_room, ctx, snapshot(body), devnamespace_peers, logger)
             timeout = None if step.next_wake is None else max(0.0, (step.next_wake - utcnow()).total_seconds())
@@ -268,7 +278,7 @@ async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
     outcome = await asyncio.to_thread(reconcile.repair, memo.ctx, owner, want, event["type"], actual, utcnow(),
                                       trusted)
     if outcome is not None:
-        record(owner, outcome, time.monotonic() - started, logger, "repair")
+        record(memo, owner, outcome, time.monotonic() - started, logger, "repair")
 
 
 def orphan(kind: str, body: dict[str, Any], memo: kopf.Memo, logger: logging.Logger) -> None:

@@ -24,6 +24,7 @@ import kopf
 
 from . import reconcile, trust
 from .contract import GROUP, PLURAL, VERSION
+from .events import Poster
 from .outcome import Outcome
 from .reconcile import Context
 
@@ -66,11 +67,11 @@ def trusted_sources(ctx: Context, body: Mapping[str, Any], sources: kopf.Index) 
     return judged(ctx, body, sources).granted
 
 
-def announce(body: Mapping[str, Any], outcome: Outcome) -> None:
+def announce(events: Poster, body: Mapping[str, Any], outcome: Outcome) -> None:
     """The Event of a change of the ``SourcesTrusted`` condition (a Warning naming every refused source)."""
     event = trust.event_of(body.get("status"), outcome.status)
     if event is not None:
-        kopf.event(body, type=event[0], reason=event[1], message=event[2])
+        events.post(body, event)
 
 
 @kopf.on.event(*RESOURCE, id="sources")

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from support import unique
+from support import kubectl, unique
 from testkit.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("operator")
@@ -42,3 +42,19 @@ def test_metrics_follow_provisioning_and_deletion(dns, operator):
 def test_liveness_endpoint_answers(operator):
     with urllib.request.urlopen(f"http://127.0.0.1:{operator.health_port}/healthz", timeout=5) as resp:
         assert resp.status == 200
+
+
+def test_kubectl_describe_shows_the_devnamespace_events(dns, binaries, kubeconfig):
+    """`kubectl describe devnamespace`, the first thing a user runs, lists devns's Events (filed as describe looks
+    them up for a cluster-scoped object: an empty involvedObject.namespace, the object's uid)."""
+    name = unique("described")
+    dns.create(name, ttl="1h")
+    obj = dns.wait_phase(name, "Ready")
+    [event] = dns.wait_event(name, "Provisioned")
+    assert event.involved_object.namespace in (None, "") and event.involved_object.uid == obj["metadata"]["uid"]
+    assert event.metadata.namespace == "default" and event.source.component == "devns"
+
+    out = kubectl(binaries, kubeconfig, "describe", "devnamespace", name).stdout
+    events = out.split("\nEvents:", 1)[1]
+    assert "<none>" not in events and "Provisioned" in events and "devns" in events, out
+    dns.delete(name)

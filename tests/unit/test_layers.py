@@ -18,6 +18,7 @@ LAYERS = [
     {"handlers"},
     {"handlers_network"},
     {"metrics"},
+    {"events"},
     {"reconcile"},
     {"kube"},
     {"desired"},
