@@ -22,8 +22,9 @@ from .profile import Profiler
 from .report import Report, code_version, markdown
 
 FULL = dict(n=500, expiry_n=100, drift_k=50, idle_seconds=300.0, script_n=10, single_n=30, expiry_lead=25.0,
-            settle=5.0)
-QUICK = dict(n=20, expiry_n=10, drift_k=5, idle_seconds=10.0, script_n=3, single_n=10, expiry_lead=3.0, settle=2.0)
+            settle=5.0, onboard_n=20)
+QUICK = dict(n=20, expiry_n=10, drift_k=5, idle_seconds=10.0, script_n=3, single_n=10, expiry_lead=3.0, settle=2.0,
+             onboard_n=3)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -36,6 +37,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--drift-k", type=int, help=f"NetworkPolicies deleted for drift repair ({FULL['drift_k']})")
     p.add_argument("--idle-seconds", type=float, help=f"idle-cost window ({FULL['idle_seconds']:g} s)")
     p.add_argument("--script-n", type=int, help=f"developers for the kubectl script ({FULL['script_n']})")
+    p.add_argument("--onboard-n", type=int,
+                   help=f"developers onboarded by kubectl devns, and by the scripted recipe ({FULL['onboard_n']})")
     p.add_argument("--single-n", type=int, help=f"sequential single creates ({FULL['single_n']})")
     p.add_argument("--expiry-lead", type=float,
                    help=f"seconds from patching expiresAt to the expiry moment ({FULL['expiry_lead']:g})")
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from localk8s.versions import KUBERNETES_VERSION
 
     from . import scenarios as s
+    from .onboarding import onboarding
 
     operator_env = {"DEVNS_WORKER_LIMIT": str(args.worker_limit)} if args.worker_limit else {}
     os.environ.update(operator_env)  # so Settings() here sees what the operator sees
@@ -99,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             # so the restart resumes N + single_n.
             s.single(b, args.single_n)
             s.restart(b)
+            onboarding(b, args.onboard_n)  # on a populated cluster, as a platform team's would be
             s.grow(b, args.beyond)
             # Last: their namespaces stay (the operator does not see them: other labels), and the floor stops the
             # operator for good.
@@ -122,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "Mode": "quick" if args.quick else "full",
         "Objects": f"N={args.n} (provisioning, idle; restart: N + single creates), expiry {args.expiry_n} (lead "
                    f"{args.expiry_lead:g} s), drift {args.drift_k}, single creates {args.single_n}, kubectl "
-                   f"script {args.script_n}",
+                   f"script {args.script_n}, onboarded developers {args.onboard_n} each way",
         "Idle window": f"{args.idle_seconds:g} s; memory sampled after {args.settle:g} s without operator writes",
         "DevNamespace": "spec " + json.dumps(s.devnamespace("NAME")["spec"]) + " (the README's example)",
         "Client": f"{args.threads} threads, official kubernetes client, admin kubeconfig",

@@ -20,7 +20,7 @@ from .versions import KUBERNETES_VERSION
 
 def _usage(cluster: LocalCluster) -> str:
     return (f"Kubernetes v{KUBERNETES_VERSION} control plane at {cluster.server}\n"
-            f"  source {cluster.env_file}        # KUBECONFIG + the pinned kubectl on PATH\n"
+            f"  source {cluster.env_file}        # KUBECONFIG, the pinned kubectl and kubectl devns on PATH\n"
             f"  kubectl get namespaces\n"
             f"  logs: {cluster.state_dir / 'logs'}/   stop: make cluster-down")
 

@@ -21,6 +21,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -138,8 +139,10 @@ class LocalCluster:
         kcm_kubeconfig = self.state_dir / "kcm.kubeconfig"
         self._write_kubeconfig(kcm_kubeconfig, pki, pki.kcm_crt, pki.kcm_key, "kube-controller-manager")
         self.env_file.write_text(
-            f"# source me: the local control plane's admin kubeconfig and the pinned kubectl first on PATH\n"
-            f"export KUBECONFIG={self.kubeconfig}\nexport PATH={self.binaries.directory}:$PATH\n")
+            f"# source me: the local control plane's admin kubeconfig; the pinned kubectl and this environment's\n"
+            f"# scripts (kubectl-devns, the kubectl plugin) first on PATH\n"
+            f"export KUBECONFIG={self.kubeconfig}\n"
+            f"export PATH={self.binaries.directory}:{Path(sys.executable).parent}:$PATH\n")
         try:
             self._spawn("etcd", self._etcd_args())
             self._wait(lambda: self._http_ok(f"http://127.0.0.1:{self.ports['etcd']}/health"), "etcd",
