@@ -14,6 +14,7 @@ import pytest
 
 from localk8s.binaries import find_binaries
 from localk8s.cluster import LocalCluster
+from self_service_support import applied
 from support import OPERATOR_ENV, DevNamespaces, born_with_finalizer
 from testkit.clients import client
 from testkit.install import install
@@ -90,3 +91,18 @@ def pytest_runtest_makereport(item, call):
 def dns(api):
     """DevNamespaces as a platform admin sees them."""
     return DevNamespaces(api)
+
+
+@pytest.fixture(scope="module")
+def created() -> list[str]:
+    """Names of every DevNamespace a test of the module asked to create (deleted by ``self_service`` at the end)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def self_service(installed, operator, binaries, kubeconfig, api, created):
+    """`kubectl apply --server-side -k manifests/optional/self-service` for the module using it, removed afterwards
+    (self_service_support.applied). The operator runs: DevNamespaces are born with its finalizer, so only it lets
+    them go at the end."""
+    with applied(binaries, kubeconfig, api, created):
+        yield

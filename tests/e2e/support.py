@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 import kubernetes
+import pexpect
 from kubernetes.client import CustomObjectsApi
 from kubernetes.client.rest import ApiException
 
@@ -56,16 +57,32 @@ def kubectl(binaries, kubeconfig: str, *args: str, check: bool = True) -> subpro
     return run_kubectl(binaries.kubectl, kubeconfig, *args, check=check)
 
 
-def devns_cli(binaries, kubeconfig: str | None, *args: str, input: str | None = None,
-              env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``kubectl devns ARGS`` as a user runs it: kubectl's plugin discovery finds this venv's ``kubectl-devns`` on
-    PATH. ``--kubeconfig`` goes first (a plugin gets every argument after its name); None leaves it to $KUBECONFIG
-    in ``env``. Never raises on a non-zero exit: tests assert the exit code and stderr."""
+def _devns(binaries, kubeconfig: str | None, args: tuple[str, ...],
+           env: dict[str, str] | None) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of ``kubectl devns ARGS``: kubectl's plugin discovery finds this venv's
+    ``kubectl-devns`` on PATH; ``--kubeconfig`` goes first (a plugin gets every argument after its name)."""
     path = os.pathsep.join([str(Path(sys.executable).parent), str(Path(binaries.kubectl).parent),
                             os.environ.get("PATH", "")])
     flags = ["--kubeconfig", str(kubeconfig)] if kubeconfig is not None else []
-    return subprocess.run([str(binaries.kubectl), "devns", *flags, *args], input=input, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, "PATH": path, **(env or {})})
+    return [str(binaries.kubectl), "devns", *flags, *args], {**os.environ, "PATH": path, **(env or {})}
+
+
+def devns_cli(binaries, kubeconfig: str | None, *args: str, input: str | None = None,
+              env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``kubectl devns ARGS`` as a script runs it: stdin is ``input`` or empty, never the terminal pytest may run
+    in (the plugin would prompt). None for ``kubeconfig`` leaves it to $KUBECONFIG in ``env``. Never raises on a
+    non-zero exit: tests assert the exit code and stderr."""
+    argv, environ = _devns(binaries, kubeconfig, args, env)
+    stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
+    return subprocess.run(argv, **stdin, capture_output=True, text=True, timeout=timeout, env=environ)
+
+
+def devns_pty(binaries, kubeconfig: str | None, *args: str, env: dict[str, str] | None = None,
+              timeout: float = 60) -> pexpect.spawn:
+    """``kubectl devns ARGS`` as a person at a keyboard runs it: on a pseudo-terminal (stdin, stdout and stderr),
+    driven with pexpect (``expect`` what it prints, ``sendline`` the answers; ``timeout`` for each expect)."""
+    argv, environ = _devns(binaries, kubeconfig, args, env)
+    return pexpect.spawn(argv[0], argv[1:], env=environ, encoding="utf-8", timeout=timeout, dimensions=(50, 200))
 
 
 def unique(prefix: str) -> str:

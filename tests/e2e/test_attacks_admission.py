@@ -7,8 +7,8 @@ legitimate action that must still work:
 - manifests/base/service-policy.yaml: no ExternalName or externalIPs Services in devns namespaces unless allowed;
 - manifests/base/operator-policy.yaml: the operator's own ServiceAccount, with the RBAC it installs (rbac.yaml),
   is not cluster-admin. Impersonated with kubectl, which sends all its groups;
-- manifests/optional/self-service: what a developer may ask for herself (installed with test_self_service.py's
-  fixture, and removed again).
+- manifests/optional/self-service: what a developer may ask for herself (installed with the self_service fixture,
+  conftest.py, and removed again).
 
 (Attacks the operator stops: test_attacks_operator.py. The other self-service limits: test_self_service.py.)
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 import kubernetes
 import pytest
 
+from self_service_support import ALICE, BOB, As
+from self_service_support import refused as refused_by_self_service
 from support import error_of, kubectl, status_of, unique
-from test_self_service import ALICE, BOB, As, created, self_service  # noqa: F401 (fixtures)
-from test_self_service import refused as refused_by_self_service
 from testkit.clients import client
 from testkit.waiting import wait_for
 
@@ -448,7 +448,7 @@ def test_compromised_operator_cannot_mint_tokens(operator_sa, grant):
 # -- self-service: what a developer may ask for herself -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def alice(self_service, kubeconfig, created) -> As:  # noqa: F811 (self_service, created: fixtures)
+def alice(self_service, kubeconfig, created) -> As:
     return As(kubeconfig, created, user=ALICE)
 
 

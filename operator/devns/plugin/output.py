@@ -1,5 +1,5 @@
-"""What the plugin prints: ``-o yaml|json|name|wide`` as kubectl prints them, kubectl-style tables, countdowns
-and quota bars (pure functions; colour is added by click only when the output is a terminal)."""
+"""What the plugin prints: ``-o yaml|json|name|wide`` as kubectl prints them, kubectl-style tables, countdowns,
+ages and quota bars (pure functions; colour is added by click only when the output is a terminal)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,26 @@ from typing import Any, Iterable, Sequence
 import click
 import yaml
 
-from ..contract import GROUP, PLURAL
+from ..contract import GROUP, SINGULAR
+from ..units import parse_quantity
 
 #: The ``-o`` values every printing command takes (tables are the default).
 FORMATS = ("yaml", "json", "name", "wide")
-OUTPUT_OPTION = click.option("-o", "--output", type=click.Choice(FORMATS), default=None,
-                             help="Output format: yaml, json, name or wide (default: a table).")
+
+
+def output_option(*formats: str, default: str = "a table"):
+    """``-o/--output`` taking ``formats`` (the commands that print no table take fewer than ``FORMATS``)."""
+    listed = ", ".join(formats[:-1]) + f" or {formats[-1]}" if len(formats) > 1 else formats[0]
+    return click.option("-o", "--output", type=click.Choice(formats), default=None,
+                        help=f"Output format: {listed} (default: {default}).")
+
+
+OUTPUT_OPTION = output_option(*FORMATS)
+
+
+def resource_name(name: str) -> str:
+    """``devnamespace.devns.io/NAME``, as kubectl's ``-o name`` and its messages spell a DevNamespace."""
+    return f"{SINGULAR}.{GROUP}/{name}"
 
 
 def as_list(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -27,7 +41,7 @@ def as_list(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def render(objects: Sequence[dict[str, Any]], fmt: str, single: bool) -> str:
     """One object (``single``) or several, as yaml, json or name."""
     if fmt == "name":
-        return "".join(f"{PLURAL[:-1]}.{GROUP}/{o['metadata']['name']}\n" for o in objects)
+        return "".join(resource_name(o["metadata"]["name"]) + "\n" for o in objects)
     doc: Any = objects[0] if single else as_list(objects)
     if fmt == "json":
         return json.dumps(doc, indent=4) + "\n"
@@ -63,11 +77,29 @@ def human_duration(delta: dt.timedelta) -> str:
 
 
 def countdown(expires_at: dt.datetime | None, now: dt.datetime) -> str:
-    """``in 3d4h``, ``expired 2h ago``, or ``never``."""
+    """``in 3d4h``, ``expired 2h ago``, or ``never``. Time left is rounded up to the minute (a 7d lifetime reads
+    ``in 7d`` right after creation, not ``in 6d23h``); time past is truncated, like an age."""
     if expires_at is None:
         return "never"
     left = expires_at - now
-    return f"in {human_duration(left)}" if left.total_seconds() > 0 else f"expired {human_duration(-left)} ago"
+    if left.total_seconds() <= 0:
+        return f"expired {human_duration(-left)} ago"
+    if left >= dt.timedelta(minutes=1):
+        left = dt.timedelta(minutes=-(-left // dt.timedelta(minutes=1)))
+    return f"in {human_duration(left)}"
+
+
+def expires_text(expires_at: dt.datetime | None, now: dt.datetime) -> str:
+    """``expires in 7d``, ``expired 5m ago``, ``never expires``: the countdown in a sentence."""
+    if expires_at is None:
+        return "never expires"
+    text = countdown(expires_at, now)
+    return text if text.startswith("expired") else f"expires {text}"
+
+
+def age(since: dt.datetime | None, now: dt.datetime) -> str:
+    """How long ago, kubectl-age style (``5m``, ``3d4h``); ``<unknown>`` without a time."""
+    return human_duration(now - since) if since is not None else "<unknown>"
 
 
 def bar(used: Decimal, hard: Decimal, width: int = 8) -> str:
@@ -76,3 +108,15 @@ def bar(used: Decimal, hard: Decimal, width: int = 8) -> str:
         return "[" + ("#" if used > 0 else "-") * width + "]"
     filled = min(width, int((used / hard) * width + Decimal("0.5")))
     return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def usage(used: str | None, hard: str | None, width: int = 5) -> str:
+    """A quota cell: ``1/4 [#----]`` (used/hard as the ResourceQuota's status spells them), ``-`` when the
+    resource has no hard limit or a value is no quantity."""
+    if hard is None:
+        return "-"
+    try:
+        drawn = bar(parse_quantity(used or "0"), parse_quantity(hard), width)
+    except ValueError:
+        return "-"
+    return f"{used or '0'}/{hard} {drawn}"

@@ -49,7 +49,9 @@ class Session:
 
     @cached_property
     def config(self) -> dict[str, Any]:
-        return dict(self._merged.config.value)
+        # The merger wraps each entry of contexts, clusters and users in a ConfigNode: plain dicts here.
+        return {key: [getattr(e, "value", e) for e in value] if isinstance(value, list) else value
+                for key, value in self._merged.config.value.items()}
 
     @cached_property
     def context_name(self) -> str:
