@@ -1,6 +1,6 @@
 """Shared pytest set-up: make `operator/` (devns) and `devtools/` (localk8s, testkit) importable when they are not
-installed (they always are via make), and let SIGTERM (a CI time-out, `timeout`) unwind like Ctrl-C, so session fixtures stop the control plane and the
-operator instead of leaving them running."""
+installed (they always are via make), and let SIGTERM (a CI time-out, `timeout`) unwind like Ctrl-C, so session
+fixtures stop the control plane and the operator instead of leaving them running."""
 
 import signal
 import sys

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Applied in this order, paths relative to the repository.
 FILES = (
     "crds/devnamespaces.devns.io.yaml",  # the DevNamespace CRD
+    "crds/devnamespaceclasses.devns.io.yaml",  # the DevNamespaceClass CRD
     "manifests/base/cluster-view-clusterrole.yaml",  # what clusterView: true grants to owners
     "manifests/base/guardrails-policy.yaml",  # only devns (and admins) may change managed objects
     "manifests/base/namespace.yaml",  # devns-system, where the service policy's settings live

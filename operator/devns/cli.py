@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     import kopf
     from pydantic import ValidationError
 
-    from . import handlers, handlers_network, metrics  # handlers*: register with Kopf's default registry
+    from . import handlers, handlers_classes, handlers_network, metrics  # handlers*: register with Kopf
+    del handlers_classes  # registered with Kopf by importing it; nothing here calls it
     from .events import Poster
     from .kube import Kube, make_api_client
     from .reconcile import Context, load_signing_key

@@ -20,6 +20,11 @@ PLURAL = "devnamespaces"
 SINGULAR = "devnamespace"
 SHORT_NAMES = ["devns"]
 
+CLASS_KIND = "DevNamespaceClass"
+CLASS_PLURAL = "devnamespaceclasses"
+CLASS_SINGULAR = "devnamespaceclass"
+CLASS_SHORT_NAMES = ["devnsclass"]
+
 #: The phases of a DevNamespace (``status.phase``).
 PHASES = ("Pending", "Ready", "Failed", "Terminating", "Expiring", "Expired")
 
@@ -54,6 +59,9 @@ ANN_MAX_PER_REQUESTER = "devns.io/max-per-requester"
 #: On a DevNamespace waiting for room under its requester's limit: set by the operator when room appears, so that
 #: it is provisioned again (an annotation change is an update to Kopf).
 ANN_RECHECK = "devns.io/recheck"
+#: On a DevNamespaceClass: "true" makes it the class of every DevNamespace that names none (the IngressClass and
+#: StorageClass convention).
+ANN_DEFAULT_CLASS = "devns.io/is-default-class"
 PSS_PREFIX = "pod-security.kubernetes.io/"
 PSS_MODES = ("enforce", "audit", "warn")
 #: Set by the API server on every namespace (and used by network policies to select namespaces by name).
@@ -132,6 +140,7 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
     Kind("Event", "", "v1", "events", True),
     Kind("Secret", "", "v1", "secrets", True),
     Kind(KIND, GROUP, VERSION, PLURAL, False),
+    Kind(CLASS_KIND, GROUP, VERSION, CLASS_PLURAL, False),
 )}
 #: Child kinds in apply order.
 CHILD_KINDS = tuple(k.kind for k in KINDS.values() if k.role == "child")

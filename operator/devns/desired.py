@@ -7,9 +7,12 @@ settings refuse, is a ``SpecProblem`` (returned, not raised: callers branch on t
 a settings rule at render time (a role not allowed, a reserved namespace) still has a lifetime, so it gives a
 ``Desired`` with ``problem`` set and no objects: such a DevNamespace is not provisioned, but it still expires.
 
-``DesiredCache`` memoises the result per (uid, generation, trusted sources of ingress): only a spec change makes a
-new generation, so the watch events of a new DevNamespace's children, its status writes and its expiry checks share
-one render; the trusted sources (``trust``) change when other DevNamespaces do.
+A DevNamespaceClass (``classes``) puts its defaults under the spec and its policy over the settings before any of
+this; a class that is named but missing is a ``SpecProblem`` (ClassNotFound).
+
+``DesiredCache`` memoises the result per (uid, generation, class version, trusted sources of ingress): only a spec
+or class change makes a new version, so the watch events of a new DevNamespace's children, its status writes and
+its expiry checks share one render; the trusted sources (``trust``) change when other DevNamespaces do.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from . import expiry, gc
+from . import classes as class_rules, expiry, gc
+from .classes import ClassRef, ClassRegistry
 from .contract import ANN_REQUESTER
 from .models import DevNamespaceSpec, explain_validation_error
 from .render import DevNamespaceRef, Rendered, SpecProblem, render
@@ -39,6 +43,8 @@ class Desired:
     expires_at: dt.datetime | None  # None: never
     objects: Rendered | None  # None exactly when ``problem`` is set
     problem: SpecProblem | None = None
+    class_name: str | None = None  # the DevNamespaceClass that applied (spec.class or the default), if any
+    notice: str | None = None  # what the Ready condition should also say (the class is being deleted)
 
     def expired(self, now: dt.datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -61,46 +67,62 @@ def namespace_of(body: Mapping[str, Any]) -> str:
     return (body.get("spec") or {}).get("namespace") or body["metadata"]["name"]
 
 
-def desired_for(body: Mapping[str, Any], settings: Settings,
-                trusted_sources: tuple[str, ...] = ()) -> Desired | SpecProblem:
+def desired_for(body: Mapping[str, Any], settings: Settings, trusted_sources: tuple[str, ...] = (),
+                classes: Mapping[str, ClassRef] | None = None) -> Desired | SpecProblem:
     """The desired state of ``body`` (a DevNamespace as the API returns it); uncached, see ``DesiredCache``.
     ``trusted_sources``: the listed sources of ingress devns trusts now (``trust``: they depend on other
-    DevNamespaces, so the caller works them out)."""
+    DevNamespaces, so the caller works them out). ``classes``: the DevNamespaceClasses by name."""
     ref = ref_of(body)
+    class_name, cls = class_rules.class_of(body.get("spec") or {}, classes or {})
+    if class_name is not None and cls is None:
+        return SpecProblem("ClassNotFound", f"DevNamespaceClass {class_name!r} does not exist: create it, or set "
+                                            "spec.class to one of `kubectl get devnamespaceclasses`")
+    raw, settings = class_rules.apply_class(body.get("spec") or {}, settings, cls)
     try:
-        spec = DevNamespaceSpec.model_validate(body.get("spec") or {})
+        spec = DevNamespaceSpec.model_validate(raw)
     except ValidationError as exc:
         return SpecProblem("InvalidSpec", explain_validation_error(exc))
     ns = spec.namespace or ref.name
     try:
-        expires_at = expiry.effective_expiry(spec, ref.created, settings)
+        expires_at = expiry.effective_expiry(spec, ref.created, settings, policy=_policy(cls))
     except SpecProblem as problem:
         return problem
     generation = body["metadata"].get("generation")
     try:
+        class_rules.check_allowed(raw, cls)
         objects = render(ref, spec, settings, namespace=ns, expires_at=expires_at, trusted_sources=trusted_sources)
+        class_rules.check_maxima(objects.quota_hard, cls)
     except SpecProblem as problem:
-        return Desired(ref, generation, spec, ns, expires_at, None, problem)
-    return Desired(ref, generation, spec, ns, expires_at, objects)
+        return Desired(ref, generation, spec, ns, expires_at, None, problem, class_name)
+    return Desired(ref, generation, spec, ns, expires_at, objects, None, class_name, cls and cls.notice)
+
+
+def _policy(cls: ClassRef | None) -> str:
+    """Whose rules a refusal names."""
+    return "the operator's" if cls is None else f"class {cls.name}'s"
 
 
 class DesiredCache:
     """uid -> the desired state of the DevNamespace's latest generation seen. Thread-safe enough: a race computes
     the same value twice and one of them is kept."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, classes: ClassRegistry | None = None):
         self.settings = settings
-        self._entries: dict[str, tuple[int | None, tuple[str, ...], Desired | SpecProblem]] = {}
+        self.classes = classes if classes is not None else ClassRegistry()
+        self._entries: dict[str, tuple[Any, tuple[str, ...], Desired | SpecProblem]] = {}
 
     def get(self, body: Mapping[str, Any], trusted_sources: tuple[str, ...] | None = None) -> Desired | SpecProblem:
-        """Keyed by (uid, generation, trusted sources). ``trusted_sources`` None: any entry of this generation will
-        do (the lifecycle needs the expiry, not the objects); provisioning and drift repair pass theirs."""
+        """Keyed by (uid, generation and class version, trusted sources). ``trusted_sources`` None: any entry of
+        this version will do (the lifecycle needs the expiry, not the objects); provisioning and drift repair pass
+        theirs."""
         meta = body["metadata"]
-        uid, generation = meta["uid"], meta.get("generation")
+        uid, classes = meta["uid"], self.classes.snapshot()
+        name, cls = class_rules.class_of(body.get("spec") or {}, classes)
+        version = (meta.get("generation"), name, (cls.generation, cls.deleting) if cls is not None else None)
         entry = self._entries.get(uid)
-        if entry is None or entry[0] != generation or trusted_sources not in (None, entry[1]):
+        if entry is None or entry[0] != version or trusted_sources not in (None, entry[1]):
             trusted = tuple(trusted_sources or ())
-            entry = (generation, trusted, desired_for(body, self.settings, trusted))
+            entry = (version, trusted, desired_for(body, self.settings, trusted, classes))
             self._entries[uid] = entry
         return entry[2]
 

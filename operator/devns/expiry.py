@@ -17,8 +17,10 @@ from .settings import Settings
 from .units import format_duration, parse_duration
 
 
-def effective_expiry(spec: DevNamespaceSpec, created: dt.datetime, settings: Settings) -> dt.datetime | None:
-    """When the DevNamespace expires (UTC), or None for never. Raises SpecProblem past settings.maxTTL."""
+def effective_expiry(spec: DevNamespaceSpec, created: dt.datetime, settings: Settings,
+                     policy: str = "the operator's") -> dt.datetime | None:
+    """When the DevNamespace expires (UTC), or None for never. Raises SpecProblem past settings.maxTTL;
+    ``policy`` names whose maximum that is (the operator's, or a class's)."""
     if spec.expires_at is not None:
         expires: dt.datetime | None = spec.expires_at
         asked = "expiresAt"
@@ -32,11 +34,11 @@ def effective_expiry(spec: DevNamespaceSpec, created: dt.datetime, settings: Set
     cap = settings.max_ttl_delta
     if cap is not None:
         if expires is None:
-            raise SpecProblem("TTLTooLong", f"{asked} is not allowed: the operator's maxTTL is "
+            raise SpecProblem("TTLTooLong", f"{asked} is not allowed: {policy} maxTTL is "
                                             f"{settings.max_ttl}; set a ttl of at most that")
         if expires - created > cap:
             raise SpecProblem("TTLTooLong", f"{asked} asks for {format_duration(expires - created)} of "
-                                            f"lifetime, more than the operator's maxTTL of {settings.max_ttl}")
+                                            f"lifetime, more than {policy} maxTTL of {settings.max_ttl}")
     return expires
 
 

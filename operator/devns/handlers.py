@@ -140,12 +140,12 @@ def _finish(memo: kopf.Memo, body: Any, patch: kopf.Patch, outcome: Outcome, sta
 @kopf.on.create(*RESOURCE)
 @kopf.on.update(*RESOURCE)
 def provision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger, reason: str,
-              devnamespace_peers: kopf.Index, devnamespace_sources: kopf.Index, **_: Any) -> None:
+              devnamespace_peers: kopf.Index, devnamespace_sources: kopf.Index, devnamespaces_by_uid: kopf.Index,
+              **_: Any) -> None:
     """Create or update the namespace and its guardrails (also on operator start, for every object)."""
     started = time.monotonic()
-    peers = all_peers(devnamespace_peers) if requesters.peer_of(body).limit is not None else ()
-    sources = reconcile.look_up(memo.ctx, handlers_network.judged(memo.ctx, body, devnamespace_sources))
-    outcome = reconcile.reconcile(memo.ctx, body, utcnow(), peers, sources)
+    outcome = reconcile.reconcile(memo.ctx, body, utcnow(), **reconcile_inputs(
+        memo.ctx, body, devnamespace_peers, devnamespace_sources, devnamespaces_by_uid))
     memo.wakeups.wake(body["metadata"]["uid"])
     handlers_network.announce(memo.events, body, outcome)
     _finish(memo, body, patch, outcome, started, logger, str(reason))
@@ -207,7 +207,8 @@ async def _sleep(stopped: Any, wake: asyncio.Event, timeout: float | None) -> No
 
 @kopf.index(*RESOURCE)
 def devnamespace_peers(body: kopf.Body, **_: Any) -> dict[str, requesters.Peer]:
-    """uid -> what the limit per requester needs of each DevNamespace (who asked, its phase, its namespace)."""
+    """uid -> what the limit per requester and the class budgets need of each DevNamespace (who asked, its
+    phase, its namespace, its class as its status says, its team)."""
     return {body["metadata"]["uid"]: requesters.peer_of(body)}
 
 
@@ -215,12 +216,25 @@ def all_peers(index: kopf.Index) -> list[requesters.Peer]:
     return [peer for uid in index for peer in index[uid]]
 
 
+def reconcile_inputs(ctx: Context, body: Mapping[str, Any], peers: kopf.Index, sources: kopf.Index,
+                     by_uid: kopf.Index) -> dict[str, Any]:
+    """What ``reconcile.reconcile`` needs of the indexes for ``body``: the other DevNamespaces when a limit per
+    requester or a class budget applies (else none: no O(N) list per reconcile), the judgement of its sources of
+    ingress, and the other DevNamespaces' bodies (for their quota in a budget)."""
+    me = reconcile.peer_for(ctx, body)
+    return {"peers": all_peers(peers) if me.limit is not None or reconcile.budgeted(ctx, me) else (),
+            "sources": reconcile.look_up(ctx, handlers_network.judged(ctx, body, sources)),
+            "bodies": lambda uid: next(iter(by_uid.get(uid, [])), None)}
+
+
 def _make_room(ctx: Context, body: Mapping[str, Any], index: kopf.Index, logger: logging.Logger) -> None:
-    """A DevNamespace no longer holds room (deleted, expired): wake the ones of its requester waiting for it."""
+    """A DevNamespace no longer holds room (deleted, expired): wake the ones waiting for it (of its requester, or
+    in its class's budget)."""
     peers = all_peers(index)
-    me = requesters.peer_of(body)
+    me = reconcile.peer_for(ctx, body)
     requester = requesters.effective_requester(me.requester, requesters.namespace_requesters(peers))
-    woken = reconcile.make_room(ctx, requester, [p for p in peers if p.uid != me.uid], utcnow())
+    woken = reconcile.make_room(ctx, requester, [p for p in peers if p.uid != me.uid], utcnow(),
+                                me.class_name if reconcile.budgeted(ctx, me) else None)
     if woken:
         logger.info(f"room for {requester}: re-checking {', '.join(woken)}")
 

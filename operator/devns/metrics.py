@@ -34,6 +34,8 @@ DRIFT_REPAIRS = Counter("devns_drift_repairs_total", "Managed objects restored a
 ORPHAN_DELETIONS = Counter("devns_orphan_deletions_total", "Namespaces (with a valid proof) and cluster-view "
                            "bindings devns created whose DevNamespace is gone, garbage-collected (dry_run=true: "
                            "would have been).", ["dry_run"])
+CLASS_RERENDERS = Counter("devns_class_rerenders_total", "DevNamespaces reconciled again because their "
+                          "DevNamespaceClass changed, by result (ok, failed: retried with the class).", ["result"])
 NEXT_EXPIRY = Gauge("devns_next_expiry_seconds", "Seconds until the soonest DevNamespace expiry (+Inf if none).")
 DEVNAMESPACES = Gauge("devns_devnamespaces", "DevNamespaces by phase.", ["phase"])
 SIGNING_KEY_MISSING = Gauge("devns_signing_key_missing", "1 when the signing key Secret was missing at start-up "

@@ -174,6 +174,10 @@ class DevNamespaceSpec(_Model):
     namespace: str | None = Field(None, pattern=DNS_LABEL, max_length=63,
                                   description="Name of the namespace to create; defaults to metadata.name. "
                                               "Immutable.")
+    class_: str | None = Field(None, alias="class", max_length=253, pattern=DNS_SUBDOMAIN,
+                               description="The DevNamespaceClass whose defaults, maxima and allow-lists apply; "
+                                           "default: the class annotated devns.io/is-default-class, else none "
+                                           "(the operator's settings).")
     owners: list[Owner] = Field(min_length=1, max_length=50,
                                 description="Who gets the role in the namespace; the first is shown as OWNER.")
     team: str | None = Field(None, max_length=63, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
@@ -298,6 +302,8 @@ class DevNamespaceStatus(_Model):
 
     phase: Literal[PHASES] | None = Field(None, description=f"{', '.join(PHASES[:-1])} or {PHASES[-1]}.")
     namespace: str | None = Field(None, description="The namespace this DevNamespace manages.")
+    class_: str | None = Field(None, alias="class", description="The DevNamespaceClass that applies (spec.class, "
+                                                                "or the default class when that is empty).")
     expires_at: str | None = Field(None, alias="expiresAt", description="Effective expiry (UTC, RFC 3339).")
     expired_at: str | None = Field(None, alias="expiredAt",
                                    description="When devns expired it (UTC, RFC 3339); retention counts from here.")

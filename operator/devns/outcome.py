@@ -34,6 +34,7 @@ class Result(StrEnum):
     WOULD_DELETE_ORPHAN = "would-delete-orphan"  # dry-run: it would have been
     LOOKALIKE = "lookalike"  # a namespace labelled as devns's without a valid proof was reported
     BLOCKED = "blocked"  # no signing key devns may use (missing, or wrong): nothing was signed or deleted
+    WAITING = "waiting"  # over its class's budget: Pending, nothing created, looked at again when room appears
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ EFFECTS: dict[Result, Effect] = {
     Result.WOULD_DELETE_ORPHAN: Effect(warn=True, reconcile=False),
     Result.LOOKALIKE: Effect(warn=True, reconcile=False),
     Result.BLOCKED: Effect(event=("Warning", None), only_news=True, warn=True),
+    Result.WAITING: Effect(event=("Normal", None), only_news=True),
 }
 
 #: The label values ``devns_reconciles_total`` can carry, for its help text and the README.

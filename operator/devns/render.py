@@ -73,6 +73,11 @@ class Rendered:
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [c for c in self.children if c["kind"] == kind]
 
+    @property
+    def quota_hard(self) -> dict[str, Any]:
+        """The effective ResourceQuota hard values (defaults merged with the spec)."""
+        return next((q["spec"]["hard"] for q in self.of_kind("ResourceQuota")), {})
+
 
 def sanitize_label_value(value: str) -> str:
     """Make any string a valid label value: [A-Za-z0-9] at both ends, [-_.A-Za-z0-9] inside, <= 63 chars."""

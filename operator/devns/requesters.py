@@ -20,8 +20,10 @@ from .contract import ANN_MAX_PER_REQUESTER, ANN_REQUESTER
 from .units import parse_time
 
 SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
-#: The Ready condition's reason of a DevNamespace waiting for room.
+#: The Ready condition's reason of a DevNamespace waiting for room under its requester's limit.
 OVER_LIMIT = "OverLimit"
+#: ... and of one waiting for room in its class's budget (``budgets``).
+OVER_BUDGET = "OverBudget"
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,17 @@ class Peer:
     reason: str | None  # of the Ready condition
     deleting: bool
     expires_at: dt.datetime | None = None
+    class_name: str | None = None  # the DevNamespaceClass that applied (status.class)
+    team: str | None = None
 
     @property
     def waiting(self) -> bool:
         return self.phase == "Failed" and self.reason == OVER_LIMIT
+
+    @property
+    def over_budget(self) -> bool:
+        """Waiting for room in its class's budget (``budgets``)."""
+        return self.phase == "Pending" and self.reason == OVER_BUDGET
 
     def holds_room(self, now: dt.datetime) -> bool:
         """Counts against its requester's limit: live, not expired (also when the status says so only later)."""
@@ -49,7 +58,8 @@ class Peer:
                 and not (self.expires_at is not None and now >= self.expires_at))
 
 
-def peer_of(body: Mapping[str, Any]) -> Peer:
+def peer_of(body: Mapping[str, Any], class_name: str | None = None) -> Peer:
+    """``class_name``: the class that applies (default: as its status says)."""
     meta, status = body["metadata"], body.get("status") or {}
     annotations = meta.get("annotations") or {}
     ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
@@ -59,7 +69,8 @@ def peer_of(body: Mapping[str, Any]) -> Peer:
                 requester=annotations.get(ANN_REQUESTER), limit=int(limit) if (limit or "").isdigit() else None,
                 phase=status.get("phase"), reason=ready.get("reason"),
                 deleting=bool(meta.get("deletionTimestamp")),
-                expires_at=parse_time(status["expiresAt"]) if status.get("expiresAt") else None)
+                expires_at=parse_time(status["expiresAt"]) if status.get("expiresAt") else None,
+                class_name=class_name or status.get("class"), team=(body.get("spec") or {}).get("team"))
 
 
 def namespace_requesters(peers: Iterable[Peer]) -> dict[str, str | None]:

@@ -98,6 +98,10 @@ def applied(binaries, kubeconfig: str, api, created: list[str]) -> Iterator[None
     kubectl(binaries, kubeconfig, "delete", "--ignore-not-found", "-k", COMPONENT)
     wait_for(lambda: status_of(lambda: probe.create(probe_name, dry_run=True)) == 403,
              what="the self-service RBAC grant to system:authenticated to be gone")
+    # The requester-limit MutatingAdmissionPolicy denies every create while its binding outlives its params (the
+    # ConfigMap): the next module's creates would fail until the API server drops it.
+    wait_for(lambda: status_of(lambda: admin.create(probe_name, dry_run=True)) == 200,
+             what="the self-service admission policies to be gone for admins too")
     if own_namespace:
         core.delete_namespace(PARAMS_NAMESPACE)
         wait_for(lambda: gone(lambda: core.read_namespace(PARAMS_NAMESPACE)), timeout=60,

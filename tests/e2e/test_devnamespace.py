@@ -83,8 +83,8 @@ def test_apply_makes_a_ready_namespace_with_every_guardrail(dns, api, binaries, 
 
     dns.wait_event(name, "Provisioned")
     table = kubectl(binaries, kubeconfig, "get", "devnamespaces", name).stdout.splitlines()
-    assert table[0].split() == ["NAME", "NAMESPACE", "OWNER", "TEAM", "PHASE", "EXPIRES", "AGE"]
-    assert table[1].split()[:6] == [name, name, "alice@example.com", "payments", "Ready",
+    assert table[0].split() == ["NAME", "NAMESPACE", "OWNER", "TEAM", "CLASS", "PHASE", "EXPIRES", "AGE"]
+    assert table[1].split()[:6] == [name, name, "alice@example.com", "payments", "Ready",  # CLASS: empty, none
                                     obj["status"]["expiresAt"]]
 
 

@@ -22,9 +22,9 @@ from .context import Context, KeyProblem, Retry, is_ours, recheck
 from .drift import drifted, guarded, repair
 from .lifecycle import Action, ExpiryDue, Step, expiry_due, expiry_step
 from .orphans import collect_orphan, collect_orphan_binding
-from .provision import finalize, make_room, reconcile
+from .provision import budgeted, finalize, make_room, peer_for, reconcile
 from .sources import look_up
 
-__all__ = ["Action", "Context", "ExpiryDue", "KeyProblem", "Retry", "SigningKey", "Step", "collect_orphan",
+__all__ = ["Action", "budgeted", "Context", "ExpiryDue", "KeyProblem", "Retry", "SigningKey", "Step", "collect_orphan",
            "collect_orphan_binding", "drifted", "expiry_due", "expiry_step", "finalize", "guarded", "is_ours",
-           "load_signing_key", "look_up", "make_room", "recheck", "reconcile", "repair"]
+           "load_signing_key", "look_up", "make_room", "peer_for", "recheck", "reconcile", "repair"]

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from .. import gc
-from ..contract import (ANN_CREATED_BY, ANN_RECHECK, KIND, CLUSTER_VIEW_BINDING_PREFIX, FIELD_MANAGER, KINDS, LABEL_DEVNAMESPACE,
-                        MANAGED_BY, MANAGER)
+from ..contract import (ANN_CREATED_BY, ANN_RECHECK, CLUSTER_VIEW_BINDING_PREFIX, FIELD_MANAGER, KIND, KINDS,
+                        LABEL_DEVNAMESPACE, MANAGED_BY, MANAGER)
 from ..desired import DesiredCache
 from ..diff import Change, change_needed, needs_apply
 from ..kube import ApiError, Kube

@@ -19,15 +19,15 @@ its phase and says why it is not Ready.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from .. import gc
+from .. import budgets, gc
 from ..contract import ANN_CREATED_BY, ANN_PROOF, CHILD_KINDS, KIND, KINDS, children_selector
 from ..desired import Desired, namespace_of, ref_of
 from ..kube import ApiError, Kube
 from ..outcome import Outcome, Result
 from ..render import DevNamespaceRef, SpecProblem
-from ..requesters import OVER_LIMIT, Peer, peer_of, used_before, waiting_for
+from ..requesters import OVER_BUDGET, OVER_LIMIT, Peer, peer_of, used_before, waiting_for
 from ..status import EXPIRING, ready_status, set_condition, status_patch
 from ..trust import CONDITION as SOURCES_TRUSTED, Decision
 from ..units import format_time, parse_time
@@ -35,7 +35,8 @@ from .context import Context, Retry, describe, is_cluster_view_binding, is_ours,
 
 
 def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: Iterable[Peer] = (),
-              sources: Decision | None = None) -> Outcome:
+              sources: Decision | None = None,
+              bodies: Callable[[str], Mapping[str, Any] | None] = lambda uid: None) -> Outcome:
     """Create or update the namespace and its children for ``body``; ``Outcome.status`` is the status to record.
 
     An expired DevNamespace is left to the lifecycle: its namespace is not re-created. One with a limit per
@@ -58,6 +59,7 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
             raise desired.problem
         if status.get("phase") not in ("Ready", EXPIRING):
             _check_room(body, peers, now)
+            _check_budget(ctx, desired, body, peers, bodies, now)
         if ctx.key is None:
             outcome = Outcome(Result.BLOCKED, status.get("phase") or "Pending", ctx.key_problem.reason,
                               ctx.key_problem.message, namespace=ns)
@@ -65,6 +67,8 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
             outcome = _apply(ctx, desired, first=not status.get("phase"),
                              fresh=status.get("phase") in (None, "", "Pending"))
         outcome.expires_at = desired.expires_at
+        if desired.notice and outcome.phase == "Ready":
+            outcome.message = f"{outcome.message}; {desired.notice}"
     except SpecProblem as problem:
         outcome = Outcome(Result.FAILED, "Failed", problem.reason, str(problem), namespace=ns)
     except ApiError as exc:
@@ -75,6 +79,8 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
             outcome = Outcome(Result.FAILED, "Failed", "ApplyRejected", str(exc), namespace=ns)
     except Retry as exc:
         outcome = Outcome(Result.RETRY, "Pending", "Waiting", str(exc), namespace=ns, retry_after=exc.delay)
+    except OverBudget as exc:
+        outcome = Outcome(Result.WAITING, "Pending", OVER_BUDGET, str(exc), namespace=ns)
 
     phase = outcome.phase
     if phase == "Ready" and status.get("phase") == EXPIRING:
@@ -85,6 +91,8 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
     desired_status = ready_status(status, phase=phase, ready=ready, reason=outcome.reason,
                                   message=outcome.message, generation=body["metadata"].get("generation"),
                                   namespace=outcome.namespace, expires_at=keep_expiry, now=now)
+    # the class that applied (spec.class or the default one); kept as it was when the spec cannot be read
+    desired_status["class"] = desired.class_name if isinstance(desired, Desired) else status.get("class")
     if sources is not None and outcome.result in (Result.CREATED, Result.UPDATED, Result.UNCHANGED):
         desired_status.update(_sources_status(desired_status, sources, body["metadata"].get("generation"), now))
     outcome.status = status_patch(status, desired_status)
@@ -116,10 +124,49 @@ def _check_room(body: Mapping[str, Any], peers: Iterable[Peer], now: dt.datetime
                                       "or expires")
 
 
-def make_room(ctx: Context, requester: str | None, peers: Iterable[Peer], now: dt.datetime) -> list[str]:
-    """A DevNamespace of ``requester`` is gone: touch the ones waiting for room (one annotation each) so they are
-    provisioned again, in creation order; the names touched."""
-    return recheck(ctx, waiting_for(requester, peers), now)
+def peer_for(ctx: Context, body: Mapping[str, Any]) -> Peer:
+    """What the requester limit and the class budgets need of ``body``, with the class that applies now."""
+    desired = ctx.desired.get(body)
+    return peer_of(body, desired.class_name if isinstance(desired, Desired) else None)
+
+
+def budgeted(ctx: Context, peer: Peer) -> bool:
+    """Whether ``peer``'s class has a budget (then provisioning it looks at the others)."""
+    return budgets.has_budget(ctx.desired.classes.snapshot().get(peer.class_name) if peer.class_name else None)
+
+
+class OverBudget(Exception):
+    """The DevNamespace does not fit its class's budget: it waits, Pending."""
+
+
+def _check_budget(ctx: Context, desired: Desired, body: Mapping[str, Any], peers: Iterable[Peer],
+                  bodies: Callable[[str], Mapping[str, Any] | None], now: dt.datetime) -> None:
+    """Raise OverBudget when the live DevNamespaces of its class leave no room for this one (nothing is created).
+    ``bodies``: uid -> another DevNamespace (identity and spec), whose quota the desired-state cache knows."""
+    cls = ctx.desired.classes.snapshot().get(desired.class_name) if desired.class_name else None
+    if not budgets.has_budget(cls):
+        return
+
+    def quota_of(peer: Peer) -> Mapping[str, str] | None:
+        other = bodies(peer.uid)
+        theirs = ctx.desired.get(other) if other is not None else None
+        return theirs.objects.quota_hard if isinstance(theirs, Desired) and theirs.objects is not None else None
+    why = budgets.check(peer_of(body, desired.class_name), desired.objects.quota_hard, peers, cls, now, quota_of)
+    if why:
+        raise OverBudget(f"{why}: this one waits, nothing created, and is provisioned by itself when room appears "
+                         "(one of them is deleted or expires, or the budget is raised)")
+
+
+def make_room(ctx: Context, requester: str | None, peers: Iterable[Peer], now: dt.datetime,
+              class_name: str | None = None) -> list[str]:
+    """A DevNamespace of ``requester`` (of class ``class_name``) is gone: touch the ones waiting for room under
+    that requester's limit or in that class's budget (one annotation each) so they are provisioned again, in
+    creation order; the names touched."""
+    peers = list(peers)
+    waiting = {p.uid: p for p in waiting_for(requester, peers)}
+    if class_name:
+        waiting.update({p.uid: p for p in budgets.waiting_in(class_name, peers)})
+    return recheck(ctx, sorted(waiting.values(), key=lambda p: (p.created, p.name)), now)
 
 
 def _apply(ctx: Context, desired: Desired, first: bool, fresh: bool) -> Outcome:

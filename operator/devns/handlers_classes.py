@@ -1,0 +1,161 @@
+"""Kopf wiring of DevNamespaceClasses (``classes``): knowing them, re-rendering their DevNamespaces when one
+changes, counting their use, and keeping a class while DevNamespaces use it.
+
+- ``devnamespace_classes``: a Kopf index of the classes. Kopf fills every index before any handler runs, so the
+  registry in the desired-state cache (``DesiredCache.classes``) knows every class before a DevNamespace is
+  reconciled: a restart renders each DevNamespace with its class and writes nothing.
+- ``class_changed`` (create/update/resume): the DevNamespaces of the class, and, when the default class changes,
+  those naming none, are reconciled again at once, a few at a time: each is read, compared and patched where it
+  differs (a quota change is one write per namespace, no annotation to wake Kopf). ``status.observedGeneration``
+  of the class says when that is done.
+- ``class_deleted``: a class in use keeps devns's finalizer (as a PersistentVolumeClaim in use is kept): its
+  DevNamespaces stay as they are and their condition says the class is being deleted; it goes once none uses it.
+- ``count``: a timer that writes the class's counts (DevNamespaces, Ready) only when they changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import kopf
+
+from . import handlers_network, metrics, reconcile
+from .classes import ClassRef
+from .contract import ANN_DEFAULT_CLASS, CLASS_KIND, CLASS_PLURAL, GROUP, KIND, VERSION
+from .handlers import RESOURCE, reconcile_inputs, record, utcnow
+from .kube import ApiError
+
+CLASS_RESOURCE = (GROUP, VERSION, CLASS_PLURAL)
+#: DevNamespaces re-rendered at once after a class change.
+FAN_OUT = 8
+#: Seconds between two looks at a class's counts (an index read, no API call; a write only on a change).
+COUNT_INTERVAL = 5.0
+log = logging.getLogger("devns")
+
+
+@kopf.index(*CLASS_RESOURCE)
+def devnamespace_classes(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> dict[str, Any]:
+    """name -> generation; the parsed class goes to the desired-state cache's registry."""
+    try:
+        ref = ClassRef.of(body)
+    except ValueError as exc:  # admission checks the same rules: only a class from an older CRD gets here
+        logger.error(f"DevNamespaceClass {body['metadata']['name']} is invalid, ignored: {exc}")
+        return {}
+    memo.ctx.desired.classes.put(ref)
+    return {ref.name: ref.generation}
+
+
+@kopf.on.event(*CLASS_RESOURCE, id="class-gone")
+def class_gone(event: dict[str, Any], memo: kopf.Memo, **_: Any) -> None:
+    if event.get("type") == "DELETED":
+        memo.ctx.desired.classes.remove(event["object"]["metadata"]["name"])
+
+
+@kopf.index(*RESOURCE)
+def devnamespace_class_use(body: kopf.Body, **_: Any) -> dict[str, tuple[str | None, str | None]]:
+    """uid -> (the class that applied, as its status says; the phase)."""
+    status = body.get("status") or {}
+    return {body["metadata"]["uid"]: (status.get("class"), status.get("phase"))}
+
+
+def users(name: str, index: kopf.Index) -> list[str]:
+    """The uids of DevNamespaces whose status names class ``name``."""
+    return [uid for uid in index for cls, _ in index[uid] if cls == name]
+
+
+def affected(name: str, defaults: bool, by_uid: kopf.Index) -> list[dict[str, Any]]:
+    """The DevNamespaces (index entries) that name class ``name``, and with ``defaults`` (it is, or was until
+    now, the default class) those that name none."""
+    return [dn for uid in by_uid for dn in by_uid[uid]
+            if (dn.get("spec") or {}).get("class") == name or (defaults and not (dn.get("spec") or {}).get("class"))]
+
+
+def is_default(obj: Any) -> bool:
+    return ((obj or {}).get("metadata", {}).get("annotations") or {}).get(ANN_DEFAULT_CLASS) == "true"
+
+
+async def fan_out(memo: kopf.Memo, logger: logging.Logger, name: str, targets: list[dict[str, Any]],
+                  peers: kopf.Index, sources: kopf.Index, by_uid: kopf.Index) -> None:
+    """Reconcile ``targets`` again, ``FAN_OUT`` at a time; a temporary error (Kopf retries) if any failed."""
+    started, limit = time.monotonic(), asyncio.Semaphore(FAN_OUT)
+
+    async def one(dn: dict[str, Any]) -> bool:
+        async with limit:
+            return await asyncio.to_thread(rerender, memo, dn["metadata"]["name"], peers, sources, by_uid, logger)
+    failed = (await asyncio.gather(*(one(dn) for dn in targets))).count(False)
+    logger.info(f"class {name}: {len(targets) - failed}/{len(targets)} DevNamespaces re-rendered in "
+                f"{time.monotonic() - started:.1f} s")
+    if failed:
+        raise kopf.TemporaryError(f"{failed} DevNamespaces of class {name} could not be re-rendered yet", delay=10)
+
+
+@kopf.on.resume(*CLASS_RESOURCE)
+@kopf.on.create(*CLASS_RESOURCE)
+@kopf.on.update(*CLASS_RESOURCE)
+async def class_changed(body: kopf.Body, old: Any, new: Any, reason: str, memo: kopf.Memo, logger: logging.Logger,
+                        devnamespaces_by_uid: kopf.Index, devnamespace_peers: kopf.Index,
+                        devnamespace_sources: kopf.Index, **_: Any) -> None:
+    """Reconcile the class's DevNamespaces again (not on resume: on.resume of each DevNamespace does that), then
+    record the generation they have."""
+    name, generation = body["metadata"]["name"], body["metadata"].get("generation")
+    if str(reason) != "resume":
+        targets = affected(name, is_default(old) or is_default(new), devnamespaces_by_uid)
+        await fan_out(memo, logger, name, targets, devnamespace_peers, devnamespace_sources, devnamespaces_by_uid)
+    if (body.get("status") or {}).get("observedGeneration") != generation:
+        await asyncio.to_thread(memo.ctx.kube.patch_status, CLASS_KIND, name, {"observedGeneration": generation})
+
+
+def rerender(memo: kopf.Memo, name: str, peers: kopf.Index, sources: kopf.Index, by_uid: kopf.Index,
+             logger: logging.Logger) -> bool:
+    """Reconcile one DevNamespace now (read, compare, patch what differs, its status if that changed)."""
+    ctx, started = memo.ctx, time.monotonic()
+    try:
+        body = ctx.kube.get(KIND, name)
+        if body is None or body["metadata"].get("deletionTimestamp"):
+            return True
+        outcome = reconcile.reconcile(ctx, body, utcnow(), **reconcile_inputs(ctx, body, peers, sources, by_uid))
+        memo.wakeups.wake(body["metadata"]["uid"])
+        handlers_network.announce(memo.events, body, outcome)
+        if outcome.status:
+            ctx.kube.patch_status(KIND, name, outcome.status)
+        record(memo, body, outcome, time.monotonic() - started, logger, "class change")
+        metrics.CLASS_RERENDERS.labels("ok").inc()
+        return True
+    except ApiError as exc:
+        logger.warning(f"re-rendering devnamespace/{name} for its class failed: {exc}")
+        metrics.CLASS_RERENDERS.labels("failed").inc()
+        return False
+
+
+@kopf.on.delete(*CLASS_RESOURCE)
+async def class_deleted(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, devnamespaces_by_uid: kopf.Index,
+                        devnamespace_peers: kopf.Index, devnamespace_sources: kopf.Index,
+                        devnamespace_class_use: kopf.Index, retry: int, **_: Any) -> None:
+    """Hold the class while DevNamespaces use it. Its DevNamespaces are told (their Ready message); if it was the
+    default class, those naming none move to the next default class, or to none. Later retries re-render only
+    DevNamespaces naming no class that still use it (a failed first attempt), so holding the class costs nothing."""
+    name = body["metadata"]["name"]
+    targets = affected(name, is_default(body), devnamespaces_by_uid)
+    if retry:
+        still = set(users(name, devnamespace_class_use))
+        targets = [dn for dn in targets if dn["metadata"]["uid"] in still and not dn["spec"].get("class")]
+    if targets:
+        await fan_out(memo, logger, name, targets, devnamespace_peers, devnamespace_sources, devnamespaces_by_uid)
+    using = users(name, devnamespace_class_use)
+    if using:
+        raise kopf.TemporaryError(f"{len(using)} DevNamespaces still use this class; it is deleted when none does "
+                                  "(set their spec.class to another class, or delete them)", delay=10)
+
+
+@kopf.timer(*CLASS_RESOURCE, interval=COUNT_INTERVAL, id="count")
+def count(body: kopf.Body, memo: kopf.Memo, devnamespace_class_use: kopf.Index, **_: Any) -> None:
+    """status.devNamespaces and status.ready, written only when they changed."""
+    name = body["metadata"]["name"]
+    phases = [phase for uid in devnamespace_class_use for cls, phase in devnamespace_class_use[uid] if cls == name]
+    counts = {"devNamespaces": len(phases), "ready": sum(p in ("Ready", "Expiring") for p in phases)}
+    status = body.get("status") or {}
+    if any(status.get(k) != v for k, v in counts.items()):
+        memo.ctx.kube.patch_status(CLASS_KIND, name, counts)
