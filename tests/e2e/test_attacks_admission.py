@@ -462,6 +462,15 @@ def test_self_service_developer_gets_no_cluster_view_but_may_share_her_namespace
     assert shared["spec"]["clusterView"] is False
 
 
+def test_self_service_developer_cannot_pick_a_class_the_platform_did_not_list(alice):
+    """A class's defaults are the platform's (a role, a Pod Security level, a quota, none checked against the
+    self-service limits): a developer may name only the classes in allowedClasses (none by default: the default
+    class applies)."""
+    refused_by_self_service(lambda: alice.create(unique("alice-cls"), dry_run=True, **{"class": "admin-tier"}),
+                            "class admin-tier is not allowed in self-service (allowed: none; leave spec.class out "
+                            "for the default class)")
+
+
 @pytest.mark.parametrize("field, key", [
     ("annotations", "scheduler.alpha.kubernetes.io/node-selector"),
     ("annotations", "field.cattle.io/projectId"),
