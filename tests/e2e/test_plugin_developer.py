@@ -185,7 +185,7 @@ def test_list_output_formats(developer, run, created):
     assert [o["spec"]["team"] for o in as_yaml["items"]] == ["formats"]
     assert run(jack, "list", "--mine", "-o", "name").stdout == f"devnamespace.devns.io/{name}\n"
     header, row = run(jack, "list", "--mine", "-A", "-o", "wide").stdout.splitlines()
-    assert cells(header) == HEADER + ["OWNERS", "TEAM", "AGE"]
+    assert cells(header) == HEADER + ["OWNERS", "TEAM", "CLASS", "AGE"]
     assert cells(row)[7:9] == [f"User:{jack.user}", "formats"]
 
     nobody = developer("kim")

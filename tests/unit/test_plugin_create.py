@@ -179,6 +179,9 @@ def test_checked_body_refuses_what_the_operator_would_refuse():
     owners = [owner_for(ALICE.username)]
     obj = checked_body("alice-smith-x", owners, Fields(team="a", ttl="3d"))
     assert obj["spec"] == {"owners": owners, "team": "a", "ttl": "3d"}
+    assert checked_body("alice-smith-x", owners, Fields(class_="team"))["spec"]["class"] == "team"
+    with pytest.raises(PluginError, match=r"spec.class: String should match pattern"):
+        checked_body("alice-smith-x", owners, Fields(class_="Not A Class"))
     with pytest.raises(PluginError, match=r"invalid DevNamespace alice-smith-x: spec.ttl: invalid duration '3x'"):
         checked_body("alice-smith-x", owners, Fields(ttl="3x"))
     with pytest.raises(PluginError, match='invalid name "Alice"'):

@@ -53,12 +53,12 @@ def test_a_row_with_quota_usage():
                   used={"requests.cpu": "500m", "requests.memory": "1Gi", "pods": "3"})
     assert row(obj, quota, NOW) == ["alice-x", "alice-x", "Ready", "in 3d4h", "500m/2 [#----]", "1Gi/4Gi [#----]",
                                     "3/50 [-----]"]
-    assert len(HEADER) == 7 and len(HEADER + WIDE) == 10
+    assert len(HEADER) == 7 and len(HEADER + WIDE) == 11
 
 
-def test_a_quota_that_is_not_readable_shows_dashes_and_wide_adds_owners_team_age():
+def test_a_quota_that_is_not_readable_shows_dashes_and_wide_adds_owners_team_class_age():
     cells = row(devnamespace(phase="Ready"), None, NOW, wide=True)
-    assert cells[4:] == ["-", "-", "-", "User:alice@example.com", "payments", "1d"]
+    assert cells[4:] == ["-", "-", "-", "User:alice@example.com", "payments", "-", "1d"]
 
 
 def test_expires_turns_red_once_the_first_warning_went_out():

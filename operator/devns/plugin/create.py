@@ -77,6 +77,7 @@ class Fields:
     team: str | None = None
     purpose: str | None = None
     ttl: str | None = None
+    class_: str | None = None  # the DevNamespaceClass (None: the default class)
 
 
 def spec_problem(**spec: Any) -> str | None:
@@ -164,7 +165,7 @@ def checked_body(name: str, owners: list[dict[str, str]], fields: Fields) -> dic
     problem = check_name([])(name)
     if problem:
         raise PluginError(f'invalid name "{name}": {problem}')
-    obj = body(name, owners, team=fields.team, purpose=fields.purpose, ttl=fields.ttl)
+    obj = body(name, owners, team=fields.team, purpose=fields.purpose, ttl=fields.ttl, **{"class": fields.class_})
     problem = spec_problem(**obj["spec"])
     if problem:
         raise PluginError(f"invalid DevNamespace {name}: {problem}")
@@ -176,6 +177,8 @@ def checked_body(name: str, owners: list[dict[str, str]], fields: Fields) -> dic
 @click.option("--team", help="Owning team (also the default name's suffix: <me>-<team>).")
 @click.option("--purpose", help="Why the namespace exists.")
 @click.option("--ttl", metavar="DURATION", help="Lifetime from now: 90m, 3d, 2w (self-service: at most maxTTL).")
+@click.option("--class", "class_", metavar="CLASS", help="The DevNamespaceClass (default: the cluster's default "
+              "class; kubectl get devnamespaceclasses).")
 @click.option("--owner", "owners", multiple=True, metavar="KIND:NAME", callback=_owners,
               help="An owner instead of me: User:NAME, Group:NAME or ServiceAccount:NAMESPACE:NAME (repeatable).")
 @click.option("--dry-run", type=click.Choice(["none", "client", "server"]), default="none", show_default=True,
@@ -184,13 +187,13 @@ def checked_body(name: str, owners: list[dict[str, str]], fields: Fields) -> dic
 @wait_options("the DevNamespace is Ready", "1m")
 @kube_options
 @pass_session
-def create(session, name: str | None, team: str | None, purpose: str | None, ttl: str | None,
+def create(session, name: str | None, team: str | None, purpose: str | None, ttl: str | None, class_: str | None,
            owners: list[dict[str, str]], dry_run: str, output: str | None, wait: bool, timeout: dt.timedelta) -> None:
     """Create a DevNamespace: my own namespace, with its quota, limits and network rules, that expires.
 
     NAME defaults to <me>-<team> (or <me>-dev). On a terminal, when NAME or --ttl is missing, asks for each
     field not given, showing the self-service limits that apply. Then waits until the namespace is Ready."""
-    fields = Fields(name=name, team=team, purpose=purpose, ttl=ttl)
+    fields = Fields(name=name, team=team, purpose=purpose, ttl=ttl, class_=class_)
     interactive = on_terminal() and (name is None or ttl is None)
     me = whoami(session.api) if interactive or not owners or name is None else None
     if interactive:

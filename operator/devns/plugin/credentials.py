@@ -105,6 +105,8 @@ def seconds_of(flag: str, text: str) -> float:
 @click.option("--ttl", metavar="DURATION", help="A new DevNamespace's lifetime: 90m, 14d, never (default: the "
               "operator's).")
 @click.option("--name", metavar="NAME", help="The DevNamespace's name (default: USER-TEAM, or USER-dev).")
+@click.option("--class", "class_", metavar="CLASS", help="A new DevNamespace's DevNamespaceClass (default: the "
+              "cluster's default class).")
 @click.option("--group", "groups", metavar="GROUP", multiple=True, help="A group to put in the certificate (its "
               "O); repeat for more. Never a system: group.")
 @click.option("--cert-ttl", metavar="DURATION", help=f"How long the certificate is valid, at least 10m (default: "
@@ -122,8 +124,8 @@ def seconds_of(flag: str, text: str) -> float:
 @kube_options
 @pass_session
 def onboard(session: Session, user: str, team: str | None, purpose: str | None, ttl: str | None, name: str | None,
-            groups: tuple[str, ...], cert_ttl: str | None, filename: str | None, key_type: str | None,
-            signer: str | None, no_approve: bool, no_credentials: bool, timeout: str) -> None:
+            class_: str | None, groups: tuple[str, ...], cert_ttl: str | None, filename: str | None,
+            key_type: str | None, signer: str | None, no_approve: bool, no_credentials: bool, timeout: str) -> None:
     certificates.check_user(user, certificate=not no_credentials)
     if no_credentials:
         given = [flag for flag, value in (("-f", filename), ("--group", groups), ("--cert-ttl", cert_ttl),
@@ -137,7 +139,7 @@ def onboard(session: Session, user: str, team: str | None, purpose: str | None, 
     request = Request(
         user=user, name=name or default_name(user, team), path=filename or f"{short_name(user)}.kubeconfig",
         timeout=seconds_of("--timeout", timeout), groups=groups,
-        spec={"team": team, "purpose": purpose, "ttl": ttl},
+        spec={"team": team, "purpose": purpose, "ttl": ttl, "class": class_},
         cert_seconds=None if no_credentials else lifetime_seconds("--cert-ttl", cert_ttl or CERT_TTL,
                                                                   "the certificates API"),
         key_type=key_type or "ecdsa", signer=signer or SIGNER, approve=not no_approve)

@@ -34,7 +34,7 @@ Examples:
 """
 
 HEADER = ("NAME", "NAMESPACE", "PHASE", "EXPIRES", *(h for h, _ in COLUMNS))
-WIDE = ("OWNERS", "TEAM", "AGE")
+WIDE = ("OWNERS", "TEAM", "CLASS", "AGE")
 
 
 def warned(obj: dict[str, Any]) -> bool:
@@ -53,7 +53,7 @@ def row(obj: dict[str, Any], quota: Usage | None, now: dt.datetime, wide: bool =
     cells += [usage(quota.used.get(r), quota.hard.get(r)) if quota else "-" for _, r in COLUMNS]
     if wide:
         cells += [",".join(owner_ref(o) for o in spec.get("owners") or []) or "-",
-                  spec.get("team") or "-", age(created_at(obj), now)]
+                  spec.get("team") or "-", status.get("class") or spec.get("class") or "-", age(created_at(obj), now)]
     return cells
 
 
