@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from localk8s.versions import KUBERNETES_VERSION
 
     from . import scenarios as s
+    from . import classes as bench_class
     from .onboarding import onboarding
 
     operator_env = {"DEVNS_WORKER_LIMIT": str(args.worker_limit)} if args.worker_limit else {}
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             b = s.Bench(env=env, report=report, threads=args.threads, settle=args.settle, log=log)
             metrics_port = env.operator.metrics_port
             per_developer = s.kubectl_script(b, args.script_n)
+            bench_class.create(b)  # every DevNamespace of the benchmark names it
             b.audit.wait_quiet(s.OPERATOR_USER, quiet_for=args.settle)
             s.memory(b, 0, "after start")
             profiler = Profiler(env.operator.pid, env.state_dir / "operator-profile.txt") if args.profile else None
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             s.single(b, args.single_n)
             s.restart(b)
             onboarding(b, args.onboard_n)  # on a populated cluster, as a platform team's would be
+            bench_class.class_rollout(b)  # every DevNamespace present is of the class
             s.grow(b, args.beyond)
             # Last: their namespaces stay (the operator does not see them: other labels), and the floor stops the
             # operator for good.

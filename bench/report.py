@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SECTIONS = ("Onboarding", "Provisioning", "Expiry", "Drift repair", "Idle cost", "Memory", "Restart")
+SECTIONS = ("Onboarding", "Provisioning", "Classes", "Expiry", "Drift repair", "Idle cost", "Memory", "Restart")
 
 
 @dataclass

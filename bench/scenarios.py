@@ -32,6 +32,7 @@ from devns.units import format_time, parse_time
 from testkit.audit import READ_VERBS, AuditLog, describe_writes, writes_among
 from testkit.operator_process import OPERATOR_USER
 
+from . import classes as bench_class
 from .cluster import BenchEnv
 from .measure import CpuMeter, Distribution, FirstSeen, Watch, apiserver_requests, fmt_s
 from .profile import Profiler, describe
@@ -90,10 +91,11 @@ class Throughput:
 
 def devnamespace(name: str, **spec: Any) -> dict[str, Any]:
     """The DevNamespace of the README's example: one owner, a team and a 7-day TTL (so every object has an
-    expiry to plan and warnings ahead), everything else defaulted."""
+    expiry to plan and warnings ahead), everything else defaulted; of the class ``bench`` (``classes``: it
+    renders what the settings alone would, until ``class_rollout`` edits it)."""
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name},
             "spec": {"owners": [{"kind": "User", "name": f"{name}@example.com"}], "team": "bench", "ttl": "7d",
-                     **spec}}
+                     "class": bench_class.NAME, **spec}}
 
 
 def ready_recorder() -> FirstSeen:
@@ -199,7 +201,7 @@ def rendered(name: str, uid: str, created: dt.datetime, settings: Settings) -> t
     exists)."""
     body = devnamespace(name)
     body["metadata"].update(uid=uid, creationTimestamp=format_time(created), generation=1)
-    desired = desired_for(body, settings)
+    desired = desired_for(body, settings, classes=bench_class.CLASSES)
     return desired.expires_at, desired.objects
 
 

@@ -1,0 +1,65 @@
+"""DevNamespaceClasses in the benchmark: every DevNamespace the benchmark provisions names the class ``bench``
+(whose spec is empty, so it renders exactly what the settings alone would: the other measurements compare with
+the same objects), and ``class_rollout`` edits that class's default quota with every DevNamespace present and
+measures how fast the change reaches each namespace, and what it costs in writes per namespace.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from devns.classes import ClassRef
+from devns.contract import API_VERSION, CLASS_KIND, CLASS_PLURAL, GROUP, KINDS, MANAGED_SELECTOR, QUOTA_NAME, VERSION
+from testkit.audit import writes_among
+from testkit.operator_process import OPERATOR_USER
+
+from .measure import Distribution, FirstSeen, Watch, fmt_s
+
+if TYPE_CHECKING:  # scenarios imports this module
+    from .scenarios import Bench
+
+NAME = "bench"
+BODY = {"apiVersion": API_VERSION, "kind": CLASS_KIND,
+        "metadata": {"name": NAME, "generation": 1, "creationTimestamp": "2026-01-01T00:00:00Z"}, "spec": {}}
+#: What the benchmark's DevNamespaces name (see ``scenarios.devnamespace``); for rendering them off-line.
+CLASSES = {NAME: ClassRef.of(BODY)}
+QUOTA_PATH = f"{KINDS['ResourceQuota'].path_prefix}/resourcequotas"
+TARGET_P99 = 2.0  # seconds: the drift target, which a class change should meet per namespace too
+
+
+def create(b: Bench) -> None:
+    """The class, before anything names it."""
+    b.custom.create_cluster_custom_object(GROUP, VERSION, CLASS_PLURAL, {
+        "apiVersion": API_VERSION, "kind": CLASS_KIND, "metadata": {"name": NAME}, "spec": {}})
+
+
+def class_rollout(b: Bench, cpu: str = "3", timeout: float = 300.0) -> None:
+    """Edit the class's default quota; time until each namespace's ResourceQuota has it, and the operator's
+    writes per namespace meanwhile (the ideal: one, the quota)."""
+    namespaces = list(b.present)
+    seen = FirstSeen(lambda t, o: o["metadata"]["namespace"] if o["metadata"]["name"] == QUOTA_NAME and
+                     ((o.get("spec") or {}).get("hard") or {}).get("requests.cpu") == cpu else None)
+    b.audit.wait_quiet(OPERATOR_USER, quiet_for=3.0)
+    mark = b.audit.mark()
+    with Watch(b.api, QUOTA_PATH, [seen], label_selector=MANAGED_SELECTOR):
+        started = time.monotonic()
+        b.custom.patch_cluster_custom_object(GROUP, VERSION, CLASS_PLURAL, NAME,
+                                             {"spec": {"defaults": {"quota": {"requests.cpu": cpu}}}})
+        missing = seen.wait(namespaces, timeout)
+    took = max(seen.times.values(), default=started) - started
+    delays = Distribution.of(seen.times[ns] - started for ns in namespaces if ns in seen.times)
+    b.audit.wait_quiet(OPERATOR_USER, quiet_for=3.0)
+    everything = writes_among(b.audit.requests(mark, OPERATOR_USER))
+    writes = [w for w in everything if w.resource != "events"]  # the Event per update says what changed
+    per_namespace = len(writes) / max(1, len(namespaces))
+    n, r = len(namespaces), b.report
+    r.add("Classes", f"class quota edited -> all {n} namespaces updated", fmt_s(took) if not missing else
+          f"{n - len(missing)}/{n} in {timeout:.0f} s", f"{n}/{n}", not missing)
+    r.add("Classes", "class quota edited -> one namespace updated, p50 / p99",
+          f"{fmt_s(delays.p50)} / {fmt_s(delays.p99)}")
+    r.add("Classes", "operator writes per namespace for the class change (Events aside)", f"{per_namespace:.2f}",
+          "1", per_namespace <= 1.0 + 2.0 / max(1, n))  # one per namespace, and the class's own status
+    r.add("Classes", "operator Events for the class change", str(len(everything) - len(writes)))
+    b.log(f"[classes] class change reached {n - len(missing)}/{n} namespaces in {took:.1f} s ({delays}); "
+          f"{len(writes)} operator writes ({per_namespace:.2f} per namespace)")
