@@ -7,6 +7,7 @@ measures how fast the change reaches each namespace, and what it costs in writes
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from devns.classes import ClassRef
@@ -34,9 +35,11 @@ def create(b: Bench) -> None:
         "apiVersion": API_VERSION, "kind": CLASS_KIND, "metadata": {"name": NAME}, "spec": {}})
 
 
-def class_rollout(b: Bench, cpu: str = "3", timeout: float = 300.0) -> None:
+def class_rollout(b: Bench, cpu: str, which: str, timeout: float = 300.0) -> None:
     """Edit the class's default quota; time until each namespace's ResourceQuota has it, and the operator's
-    writes per namespace meanwhile (the ideal: one, the quota)."""
+    writes per namespace meanwhile (the ideal: one, the quota). ``which``: "first" or "second" change: the first
+    update of a quota devns created with POST also hands its fields over to server-side apply (one more patch,
+    once per object), and drift repair, seeing that intermediate state, may apply it too."""
     namespaces = list(b.present)
     seen = FirstSeen(lambda t, o: o["metadata"]["namespace"] if o["metadata"]["name"] == QUOTA_NAME and
                      ((o.get("spec") or {}).get("hard") or {}).get("requests.cpu") == cpu else None)
@@ -54,12 +57,16 @@ def class_rollout(b: Bench, cpu: str = "3", timeout: float = 300.0) -> None:
     writes = [w for w in everything if w.resource != "events"]  # the Event per update says what changed
     per_namespace = len(writes) / max(1, len(namespaces))
     n, r = len(namespaces), b.report
-    r.add("Classes", f"class quota edited -> all {n} namespaces updated", fmt_s(took) if not missing else
+    r.add("Classes", f"{which} class quota edit -> all {n} namespaces updated", fmt_s(took) if not missing else
           f"{n - len(missing)}/{n} in {timeout:.0f} s", f"{n}/{n}", not missing)
-    r.add("Classes", "class quota edited -> one namespace updated, p50 / p99",
-          f"{fmt_s(delays.p50)} / {fmt_s(delays.p99)}")
-    r.add("Classes", "operator writes per namespace for the class change (Events aside)", f"{per_namespace:.2f}",
-          "1", per_namespace <= 1.0 + 2.0 / max(1, n))  # one per namespace, and the class's own status
-    r.add("Classes", "operator Events for the class change", str(len(everything) - len(writes)))
+    r.add("Classes", f"{which} class quota edit -> one namespace updated, p50 / p99",
+          f"{fmt_s(delays.p50)} / {fmt_s(delays.p99)}", f"p99 ≤ {TARGET_P99:g} s", delays.p99 <= TARGET_P99)
+    ok = per_namespace <= 1.0 + 2.0 / max(1, n)  # one per namespace, and the class's own status
+    r.add("Classes", f"{which} class quota edit: operator writes per namespace (Events aside)",
+          f"{per_namespace:.2f}", "1" if which == "second" else None, ok if which == "second" else None)
+    r.add("Classes", f"{which} class quota edit: operator Events", str(len(everything) - len(writes)))
+    actions = Counter(w.action for w in writes)
+    if not ok:
+        r.note(f"classes ({which} edit): the writes: {', '.join(f'{a} {c}' for a, c in actions.most_common())}")
     b.log(f"[classes] class change reached {n - len(missing)}/{n} namespaces in {took:.1f} s ({delays}); "
-          f"{len(writes)} operator writes ({per_namespace:.2f} per namespace)")
+          f"{len(writes)} operator writes ({per_namespace:.2f} per namespace: {dict(actions)})")

@@ -32,7 +32,7 @@ CLASS_RESOURCE = (GROUP, VERSION, CLASS_PLURAL)
 #: DevNamespaces re-rendered at once after a class change.
 FAN_OUT = 8
 #: Seconds between two looks at a class's counts (an index read, no API call; a write only on a change).
-COUNT_INTERVAL = 5.0
+COUNT_INTERVAL = 2.0
 log = logging.getLogger("devns")
 
 
