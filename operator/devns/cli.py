@@ -42,7 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from . import handlers, handlers_classes, handlers_network, metrics  # handlers*: register with Kopf
-    del handlers_classes  # registered with Kopf by importing it; nothing here calls it
     from .events import Poster
     from .kube import Kube, make_api_client
     from .reconcile import Context, load_signing_key
@@ -56,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         ctx = Context(kube=kube, settings=config, key=signing.key, key_problem=signing.problem,
                       foreign_proofs=signing.foreign)
         report_signing_key(ctx, metrics)
+        handlers_classes.load(ctx, logging.getLogger("devns"))
     except ValidationError as exc:
         print(f"devns-operator: invalid settings (DEVNS_* environment variables):\n{exc}", file=sys.stderr)
         return 2

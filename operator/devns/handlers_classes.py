@@ -1,9 +1,9 @@
 """Kopf wiring of DevNamespaceClasses (``classes``): knowing them, re-rendering their DevNamespaces when one
 changes, counting their use, and keeping a class while DevNamespaces use it.
 
-- ``devnamespace_classes``: a Kopf index of the classes. Kopf fills every index before any handler runs, so the
-  registry in the desired-state cache (``DesiredCache.classes``) knows every class before a DevNamespace is
-  reconciled: a restart renders each DevNamespace with its class and writes nothing.
+- ``load`` reads every class before Kopf starts, into the registry of the desired-state cache
+  (``DesiredCache.classes``), so a restart renders each DevNamespace with its class and writes nothing;
+  ``class_seen`` keeps it current from the watch.
 - ``class_changed`` (create/update/resume): the DevNamespaces of the class, and, when the default class changes,
   those naming none, are reconciled again at once, a few at a time: each is read, compared and patched where it
   differs (a quota change is one write per namespace, no annotation to wake Kopf). ``status.observedGeneration``
@@ -36,22 +36,39 @@ COUNT_INTERVAL = 2.0
 log = logging.getLogger("devns")
 
 
-@kopf.index(*CLASS_RESOURCE)
-def devnamespace_classes(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> dict[str, Any]:
-    """name -> generation; the parsed class goes to the desired-state cache's registry."""
+def remember(ctx: Any, obj: dict[str, Any], logger: logging.Logger) -> ClassRef | None:
+    """Put a class into the desired-state cache's registry; an invalid one is logged and left out."""
     try:
-        ref = ClassRef.of(body)
+        ref = ClassRef.of(obj)
     except ValueError as exc:  # admission checks the same rules: only a class from an older CRD gets here
-        logger.error(f"DevNamespaceClass {body['metadata']['name']} is invalid, ignored: {exc}")
-        return {}
-    memo.ctx.desired.classes.put(ref)
-    return {ref.name: ref.generation}
+        logger.error(f"DevNamespaceClass {obj['metadata']['name']} is invalid, ignored: {exc}")
+        return None
+    ctx.desired.classes.put(ref)
+    return ref
 
 
-@kopf.on.event(*CLASS_RESOURCE, id="class-gone")
-def class_gone(event: dict[str, Any], memo: kopf.Memo, **_: Any) -> None:
+def load(ctx: Any, logger: logging.Logger) -> int:
+    """Every class, read once before Kopf starts, so the first DevNamespace handled (a restart resumes them all)
+    is rendered with its class. Not a Kopf index on purpose: an index blocks every handler of the operator until
+    its resource is listed again whenever Kopf re-creates that watch."""
+    try:
+        found = ctx.kube.list(CLASS_KIND)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        logger.warning("the DevNamespaceClass CRD is not installed: no classes (apply crds/)")
+        return 0
+    return sum(remember(ctx, obj, logger) is not None for obj in found)
+
+
+@kopf.on.event(*CLASS_RESOURCE, id="classes")
+def class_seen(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
+    """Keep the registry current: every class event, the watch's initial listing included."""
+    obj = event["object"]
     if event.get("type") == "DELETED":
-        memo.ctx.desired.classes.remove(event["object"]["metadata"]["name"])
+        memo.ctx.desired.classes.remove(obj["metadata"]["name"])
+    else:
+        remember(memo.ctx, obj, logger)
 
 
 @kopf.index(*RESOURCE)
@@ -101,6 +118,7 @@ async def class_changed(body: kopf.Body, old: Any, new: Any, reason: str, memo: 
     """Reconcile the class's DevNamespaces again (not on resume: on.resume of each DevNamespace does that), then
     record the generation they have."""
     name, generation = body["metadata"]["name"], body["metadata"].get("generation")
+    remember(memo.ctx, dict(body), logger)  # before re-rendering, whichever handler of this event ran first
     if str(reason) != "resume":
         targets = affected(name, is_default(old) or is_default(new), devnamespaces_by_uid)
         await fan_out(memo, logger, name, targets, devnamespace_peers, devnamespace_sources, devnamespaces_by_uid)
