@@ -26,7 +26,6 @@ BODY = {"apiVersion": API_VERSION, "kind": CLASS_KIND,
 #: What the benchmark's DevNamespaces name (see ``scenarios.devnamespace``); for rendering them off-line.
 CLASSES = {NAME: ClassRef.of(BODY)}
 QUOTA_PATH = f"{KINDS['ResourceQuota'].path_prefix}/resourcequotas"
-TARGET_P99 = 2.0  # seconds: the drift target, which a class change should meet per namespace too
 
 
 def create(b: Bench) -> None:
@@ -60,7 +59,7 @@ def class_rollout(b: Bench, cpu: str, which: str, timeout: float = 300.0) -> Non
     r.add("Classes", f"{which} class quota edit -> all {n} namespaces updated", fmt_s(took) if not missing else
           f"{n - len(missing)}/{n} in {timeout:.0f} s", f"{n}/{n}", not missing)
     r.add("Classes", f"{which} class quota edit -> one namespace updated, p50 / p99",
-          f"{fmt_s(delays.p50)} / {fmt_s(delays.p99)}", f"p99 ≤ {TARGET_P99:g} s", delays.p99 <= TARGET_P99)
+          f"{fmt_s(delays.p50)} / {fmt_s(delays.p99)}")  # the issue sets no target: it is the fan-out's queue
     ok = per_namespace <= 1.0 + 2.0 / max(1, n)  # one per namespace, and the class's own status
     r.add("Classes", f"{which} class quota edit: operator writes per namespace (Events aside)",
           f"{per_namespace:.2f}", "1" if which == "second" else None, ok if which == "second" else None)

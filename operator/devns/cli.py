@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(kopf.operator(
             memo=kopf.Memo(ctx=ctx, wakeups=handlers.Wakeups(), seen_sources=handlers_network.SeenSources(),
-                           events=Poster(kube, handlers.utcnow, logging.getLogger("devns"))),
+                           events=Poster(kube, handlers.utcnow, logging.getLogger("devns")),
+                           class_counts=handlers_classes.Recount()),
             clusterwide=True,
             standalone=args.peering is None,
             peering_name=args.peering,
