@@ -39,7 +39,21 @@ def _quota(value: dict[str, Any]) -> dict[str, Any]:
     return _check_keys(QUOTA_KEYS, value) or {}
 
 
-class ClassDefaults(_Model):
+class _TtlAndQuota(_Model):
+    """The checks of a ``ttl`` and a ``quota`` field, for the classes below that declare them."""
+
+    @field_validator("ttl", check_fields=False)
+    @classmethod
+    def _ttl(cls, value: str | None) -> str | None:
+        return _durations(value)
+
+    @field_validator("quota", check_fields=False)
+    @classmethod
+    def _quota_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _quota(value)
+
+
+class ClassDefaults(_TtlAndQuota):
     """What a DevNamespace of the class gets for each field it leaves out."""
 
     role: RoleName | None = Field(None, description="ClusterRole bound to the owners (default: the operator's "
@@ -57,18 +71,8 @@ class ClassDefaults(_Model):
     limits: Limits | None = Field(None, description="LimitRange container values over the operator's defaults.")
     network: Network | None = Field(None, description="Network allows (default: same namespace and DNS).")
 
-    @field_validator("ttl")
-    @classmethod
-    def _ttl(cls, value: str | None) -> str | None:
-        return _durations(value)
 
-    @field_validator("quota")
-    @classmethod
-    def _quota_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return _quota(value)
-
-
-class ClassMaxima(_Model):
+class ClassMaxima(_TtlAndQuota):
     """The most a DevNamespace of the class may ask for; asking for more is Failed and creates nothing."""
 
     ttl: Duration | None = Field(None, description="Longest lifetime counted from creation (ttl or expiresAt); "
@@ -76,16 +80,6 @@ class ClassMaxima(_Model):
     quota: QuantityMap = Field(default_factory=dict, description="Largest ResourceQuota hard value per resource "
                                                                  "(after defaults are applied).",
                                json_schema_extra=_QUOTA_SCHEMA)
-
-    @field_validator("ttl")
-    @classmethod
-    def _ttl(cls, value: str | None) -> str | None:
-        return _durations(value)
-
-    @field_validator("quota")
-    @classmethod
-    def _quota_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return _quota(value)
 
 
 class ClassAllowed(_Model):
