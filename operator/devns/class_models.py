@@ -12,7 +12,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from .apirules import QUOTA_COUNTS, QUOTA_KEYS
+from pydantic import ConfigDict, model_validator
+
+from .apirules import DNS_SUBDOMAIN, QUOTA_COUNTS, QUOTA_KEYS
+from .contract import SEEDABLE_KINDS
 from .models import Limits, Network, QuantityMap, _check_keys, _Model
 from .units import DURATION_PATTERN, parse_duration
 
@@ -128,8 +131,73 @@ class ClassBudget(_Model):
         return _budget(value)
 
 
+ObjectName = Annotated[str, Field(max_length=253, pattern=DNS_SUBDOMAIN)]
+
+
+class SeedSource(_Model):
+    """A ConfigMap or Secret to copy into every namespace of the class, under the same name."""
+
+    kind: Literal["ConfigMap", "Secret"] = Field(description="ConfigMap or Secret.")
+    name: ObjectName = Field(description="Its name; the copy has the same one.")
+    namespace: ObjectName | None = Field(None, description="Where it is: the operator's seed source namespace "
+                                                           "(DEVNS_SEED_SOURCE_NAMESPACE, default devns-seeds), "
+                                                           "the only one devns reads; leave it out.")
+
+
+class SeedMetadata(_Model):
+    """The seeded object's name, labels and annotations (devns adds its own labels and owner)."""
+
+    name: ObjectName = Field(description="Name of the object in each namespace.")
+    namespace: str | None = Field(None, description="Must be left out: seeds go to each DevNamespace's namespace.",
+                                  json_schema_extra={"x-kubernetes-validations": [{
+                                      "rule": "false", "message": "leave metadata.namespace out: a seed goes "
+                                                                  "into each DevNamespace's namespace"}]})
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels of the object.")
+    annotations: dict[str, str] = Field(default_factory=dict, description="Annotations of the object.")
+
+    @field_validator("namespace")
+    @classmethod
+    def _no_namespace(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError("leave metadata.namespace out: a seed goes into each DevNamespace's namespace")
+        return None
+
+
+class SeedManifest(_Model):
+    """A whole object (apiVersion, kind, metadata.name and the kind's fields) of a kind the operator may seed."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"x-kubernetes-preserve-unknown-fields": True})
+
+    api_version: str = Field(alias="apiVersion", max_length=64, description="e.g. v1 or apps/v1.")
+    kind: str = Field(max_length=64, description=f"One of DEVNS_SEED_KINDS (default: {', '.join(SEEDABLE_KINDS)}).",
+                      json_schema_extra={"enum": list(SEEDABLE_KINDS)})
+    metadata: SeedMetadata = Field(description="name, and optionally labels and annotations.")
+
+
+class Seed(_Model):
+    """One thing every namespace of the class gets: exactly one of copyFrom, manifest or imagePullSecrets."""
+
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": [{
+        "rule": "[has(self.copyFrom), has(self.manifest), has(self.imagePullSecrets)].filter(x, x).size() == 1",
+        "message": "a seed is exactly one of copyFrom, manifest or imagePullSecrets"}]})
+
+    copy_from: SeedSource | None = Field(None, alias="copyFrom", description="Copy a ConfigMap or Secret; a change "
+                                                                             "at the source reaches every copy.")
+    manifest: SeedManifest | None = Field(None, description="Create this object in every namespace of the class.")
+    image_pull_secrets: list[ObjectName] | None = Field(
+        None, alias="imagePullSecrets", max_length=16,
+        description="Secret names added to the imagePullSecrets of the namespace's default ServiceAccount "
+                    "(seed the Secrets themselves with copyFrom).")
+
+    @model_validator(mode="after")
+    def _one(self) -> "Seed":
+        if sum(x is not None for x in (self.copy_from, self.manifest, self.image_pull_secrets)) != 1:
+            raise ValueError("a seed is exactly one of copyFrom, manifest or imagePullSecrets")
+        return self
+
+
 class DevNamespaceClassSpec(_Model):
-    """A tier of DevNamespaces: defaults, maxima, allow-lists and warning lead times."""
+    """A tier of DevNamespaces: defaults, maxima, allow-lists, warning lead times, budgets and seeds."""
 
     defaults: ClassDefaults = Field(default_factory=ClassDefaults, description="Values for fields a "
                                                                               "DevNamespace leaves out.")
@@ -138,6 +206,9 @@ class DevNamespaceClassSpec(_Model):
                                                                             "levels and cluster view.")
     budget: ClassBudget = Field(default_factory=ClassBudget, description="Limits on the live DevNamespaces of "
                                                                          "the class together.")
+    seed: list[Seed] = Field(default_factory=list, max_length=64,
+                             description="Objects every namespace of the class gets, labelled and owned like its "
+                                         "guardrails: tenants cannot change or delete them, devns repairs them.")
     warn_before: list[Duration] | None = Field(None, alias="warnBefore", max_length=10,
                                                description="Lead times of the expiry warnings (default: the "
                                                            "operator's DEVNS_WARN_BEFORE).")

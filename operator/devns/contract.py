@@ -69,6 +69,9 @@ LABEL_NAMESPACE_NAME = "kubernetes.io/metadata.name"
 #: Label and annotation prefixes and keys only devns (and Pod Security admission) may set on a managed namespace.
 RESERVED_PREFIXES = ("devns.io/", PSS_PREFIX)
 RESERVED_KEYS = (MANAGED_BY, LABEL_NAMESPACE_NAME)
+#: On an object a DevNamespaceClass seeds into a namespace: what it is a copy of, or which class declared it, and at
+#: which version (``seeds``).
+ANN_SEED_ORIGIN = "devns.io/seed-origin"
 #: Labels of the objects devns creates for itself (its namespace, its key Secret).
 SELF_LABELS = {"app.kubernetes.io/name": "devns"}
 
@@ -109,6 +112,11 @@ class Kind:
     #: Top-level fields kept EXACTLY as declared (after the API server's defaults): a field someone else added
     #: below them is drift too. Metadata is never exact: others may add their own labels and annotations.
     exact: tuple[str, ...] = ()
+    #: A DevNamespaceClass may seed objects of this kind into its namespaces (when DEVNS_SEED_KINDS lists it).
+    seedable: bool = False
+    #: devns may read (list, watch) objects of this kind across the cluster. Secrets it may not: a seeded Secret is
+    #: written without being read back (``reconcile.provision``), and its drift is not watched (admission guards it).
+    readable: bool = True
 
     @property
     def api_version(self) -> str:
@@ -122,27 +130,47 @@ class Kind:
     @property
     def guarded(self) -> bool:
         """Watched for drift (server-side selector ``MANAGED_SELECTOR``) and kept in its declared state."""
-        return self.role in ("namespace", "child")
+        return self.role in ("namespace", "child") and self.readable
 
 
-_RBAC, _NET = "rbac.authorization.k8s.io", "networking.k8s.io"
-#: Every kind devns touches. Children are listed in apply order: guardrails first, access last, so owners never
-#: get a namespace without them.
+_RBAC, _NET, _APPS = "rbac.authorization.k8s.io", "networking.k8s.io", "apps"
+_WORKLOAD = frozenset({"requests", "limits"})  # container resources (and a PVC's storage request) are quantities
+#: Every kind devns touches. Children are listed in apply order: guardrails first, then what classes seed (in
+#: the order one needs the other), access last, so owners never get a namespace without them.
 KINDS: dict[str, Kind] = {k.kind: k for k in (
     Kind("Namespace", "", "v1", "namespaces", False, role="namespace"),
     Kind("NetworkPolicy", _NET, "v1", "networkpolicies", True, role="child", exact=("spec",)),
     Kind("ResourceQuota", "", "v1", "resourcequotas", True, role="child", quantities=frozenset({"hard"}),
          exact=("spec",)),
     Kind("LimitRange", "", "v1", "limitranges", True, role="child", quantities=LIMIT_QUANTITIES, exact=("spec",)),
+    Kind("ServiceAccount", "", "v1", "serviceaccounts", True, role="child", seedable=True),
+    Kind("Secret", "", "v1", "secrets", True, role="child", seedable=True, readable=False),
+    Kind("ConfigMap", "", "v1", "configmaps", True, role="child", seedable=True),
+    Kind("Role", _RBAC, "v1", "roles", True, role="child", seedable=True),
+    Kind("PersistentVolumeClaim", "", "v1", "persistentvolumeclaims", True, role="child", seedable=True,
+         quantities=_WORKLOAD),
+    Kind("Service", "", "v1", "services", True, role="child", seedable=True),
+    Kind("Deployment", _APPS, "v1", "deployments", True, role="child", seedable=True, quantities=_WORKLOAD),
+    Kind("StatefulSet", _APPS, "v1", "statefulsets", True, role="child", seedable=True, quantities=_WORKLOAD),
     Kind("ClusterRoleBinding", _RBAC, "v1", "clusterrolebindings", False, role="child",
          exact=("roleRef", "subjects")),
-    Kind("RoleBinding", _RBAC, "v1", "rolebindings", True, role="child", exact=("roleRef", "subjects")),
+    Kind("RoleBinding", _RBAC, "v1", "rolebindings", True, role="child", exact=("roleRef", "subjects"),
+         seedable=True),
     Kind("Event", "", "v1", "events", True),
-    Kind("Secret", "", "v1", "secrets", True),
     Kind(KIND, GROUP, VERSION, PLURAL, False),
     Kind(CLASS_KIND, GROUP, VERSION, CLASS_PLURAL, False),
 )}
 #: Child kinds in apply order.
 CHILD_KINDS = tuple(k.kind for k in KINDS.values() if k.role == "child")
-#: The namespace and the child kinds: what the drift watches cover.
-GUARDED_KINDS = tuple(k.kind for k in KINDS.values() if k.guarded)
+#: Kinds only a class's seeds create (devns's own children are of the other child kinds).
+SEED_ONLY_KINDS = ("ServiceAccount", "Secret", "ConfigMap", "Role", "PersistentVolumeClaim", "Service",
+                   "Deployment", "StatefulSet")
+#: Kinds a class may seed (DEVNS_SEED_KINDS chooses among them; its default is all of them).
+SEEDABLE_KINDS = tuple(k.kind for k in KINDS.values() if k.seedable)
+#: The namespace and devns's own child kinds: what the drift watches always cover (seeds add theirs).
+GUARDED_KINDS = tuple(k.kind for k in KINDS.values() if k.guarded and k.kind not in SEED_ONLY_KINDS)
+
+
+def guarded_kinds(seed_kinds: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+    """The kinds watched for drift when classes may seed ``seed_kinds``: devns's own, and the readable seeds."""
+    return GUARDED_KINDS + tuple(k for k in SEED_ONLY_KINDS if k in seed_kinds and KINDS[k].readable)

@@ -8,11 +8,13 @@ a settings rule at render time (a role not allowed, a reserved namespace) still 
 ``Desired`` with ``problem`` set and no objects: such a DevNamespace is not provisioned, but it still expires.
 
 A DevNamespaceClass (``classes``) puts its defaults under the spec and its policy over the settings before any of
-this; a class that is named but missing is a ``SpecProblem`` (ClassNotFound).
+this, and its seeds (``seeds``, copies made from the ``sources``) among the objects after; a class that is named
+but missing is a ``SpecProblem`` (ClassNotFound).
 
-``DesiredCache`` memoises the result per (uid, generation, class version, trusted sources of ingress): only a spec
-or class change makes a new version, so the watch events of a new DevNamespace's children, its status writes and
-its expiry checks share one render; the trusted sources (``trust``) change when other DevNamespaces do.
+``DesiredCache`` memoises the result per (uid, generation, class version, the versions of the class's seed
+sources, trusted sources of ingress): only a spec, class or source change makes a new version, so the watch events
+of a new DevNamespace's children, its status writes and its expiry checks share one render; the trusted sources
+(``trust``) change when other DevNamespaces do.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from . import classes as class_rules, expiry, gc
+from . import classes as class_rules, expiry, gc, seeds
 from .classes import ClassRef, ClassRegistry
 from .contract import ANN_REQUESTER
 from .models import DevNamespaceSpec, explain_validation_error
 from .render import DevNamespaceRef, Rendered, SpecProblem, render
+from .seeds import Source, SourceRegistry
 from .settings import Settings
 from .units import parse_time
 
@@ -68,10 +71,12 @@ def namespace_of(body: Mapping[str, Any]) -> str:
 
 
 def desired_for(body: Mapping[str, Any], settings: Settings, trusted_sources: tuple[str, ...] = (),
-                classes: Mapping[str, ClassRef] | None = None) -> Desired | SpecProblem:
+                classes: Mapping[str, ClassRef] | None = None,
+                sources: Mapping[tuple[str, str], Source] | None = None) -> Desired | SpecProblem:
     """The desired state of ``body`` (a DevNamespace as the API returns it); uncached, see ``DesiredCache``.
     ``trusted_sources``: the listed sources of ingress devns trusts now (``trust``: they depend on other
-    DevNamespaces, so the caller works them out). ``classes``: the DevNamespaceClasses by name."""
+    DevNamespaces, so the caller works them out). ``classes``: the DevNamespaceClasses by name; ``sources``: the
+    ConfigMaps and Secrets their seeds may copy (of ``settings.seed_source_namespace``)."""
     ref = ref_of(body)
     class_name, cls = class_rules.class_of(body.get("spec") or {}, classes or {})
     if class_name is not None and cls is None:
@@ -92,6 +97,9 @@ def desired_for(body: Mapping[str, Any], settings: Settings, trusted_sources: tu
         class_rules.check_allowed(raw, cls)
         objects = render(ref, spec, settings, namespace=ns, expires_at=expires_at, trusted_sources=trusted_sources)
         class_rules.check_maxima(objects.quota_hard, cls)
+        if cls is not None:
+            objects = seeds.seeded(objects, cls.spec.seed, cls.name, ref, settings.seed_kinds, sources or {},
+                                   settings.seed_source_namespace)
     except SpecProblem as problem:
         return Desired(ref, generation, spec, ns, expires_at, None, problem, class_name)
     return Desired(ref, generation, spec, ns, expires_at, objects, None, class_name, cls and cls.notice)
@@ -106,23 +114,26 @@ class DesiredCache:
     """uid -> the desired state of the DevNamespace's latest generation seen. Thread-safe enough: a race computes
     the same value twice and one of them is kept."""
 
-    def __init__(self, settings: Settings, classes: ClassRegistry | None = None):
+    def __init__(self, settings: Settings, classes: ClassRegistry | None = None,
+                 sources: SourceRegistry | None = None):
         self.settings = settings
         self.classes = classes if classes is not None else ClassRegistry()
+        self.sources = sources if sources is not None else SourceRegistry(settings.seed_source_namespace)
         self._entries: dict[str, tuple[Any, tuple[str, ...], Desired | SpecProblem]] = {}
 
     def get(self, body: Mapping[str, Any], trusted_sources: tuple[str, ...] | None = None) -> Desired | SpecProblem:
-        """Keyed by (uid, generation and class version, trusted sources). ``trusted_sources`` None: any entry of
-        this version will do (the lifecycle needs the expiry, not the objects); provisioning and drift repair pass
-        theirs."""
+        """Keyed by (uid, generation, class and seed source versions, trusted sources). ``trusted_sources`` None:
+        any entry of this version will do (the lifecycle needs the expiry, not the objects); provisioning and drift
+        repair pass theirs."""
         meta = body["metadata"]
         uid, classes = meta["uid"], self.classes.snapshot()
         name, cls = class_rules.class_of(body.get("spec") or {}, classes)
-        version = (meta.get("generation"), name, (cls.generation, cls.deleting) if cls is not None else None)
+        version = (meta.get("generation"), name, None if cls is None else (
+            cls.generation, cls.deleting, self.sources.versions(seeds.sources_of(cls.spec.seed))))
         entry = self._entries.get(uid)
         if entry is None or entry[0] != version or trusted_sources not in (None, entry[1]):
             trusted = tuple(trusted_sources or ())
-            entry = (version, trusted, desired_for(body, self.settings, trusted, classes))
+            entry = (version, trusted, desired_for(body, self.settings, trusted, classes, self.sources.snapshot()))
             self._entries[uid] = entry
         return entry[2]
 

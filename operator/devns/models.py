@@ -297,6 +297,18 @@ class Condition(_Model):
     observed_generation: int | None = Field(None, alias="observedGeneration")
 
 
+class SeedStatus(_Model):
+    """One object the DevNamespace's class seeded into its namespace."""
+
+    kind: str = Field(description="Its kind.")
+    name: str = Field(description="Its name in the namespace.")
+    from_: str = Field(alias="from", description="What it is made from: the source it copies (kind, "
+                                                 "namespace/name) or the class that declares it.")
+    revision: str = Field(description="Which version of that it has: the source's resourceVersion, or a hash "
+                                      "of the manifest.")
+    uid: str | None = Field(None, description="Its uid (Secrets, which devns writes without reading back).")
+
+
 class DevNamespaceStatus(_Model):
     """What the operator observed and did."""
 
@@ -318,6 +330,8 @@ class DevNamespaceStatus(_Model):
         None, alias="trustedSources",
         description="The namespaces of spec.network.allowFromNamespaces ingress is allowed from: those devns "
                     "trusts (see the SourcesTrusted condition for the others, and why).")
+    seeds: list[SeedStatus] | None = Field(None, description="What the class seeded into the namespace "
+                                                             "(DevNamespaceClass spec.seed).")
     kopf: dict[str, Any] | None = Field(
         None, description="The operator framework's bookkeeping (the last handled spec, retry progress); "
                           "not for users.", json_schema_extra={"x-kubernetes-preserve-unknown-fields": True})

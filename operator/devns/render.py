@@ -55,10 +55,15 @@ class DevNamespaceRef:
 
 @dataclass(frozen=True)
 class Rendered:
-    """The namespace and its children (in ``CHILD_KINDS`` order), as plain dicts."""
+    """The namespace and its children (in ``CHILD_KINDS`` order), as plain dicts; with a class's seeds
+    (``seeds.seeded``), the amendments and status entries those bring."""
 
     namespace: dict[str, Any]
     children: list[dict[str, Any]] = field(default_factory=list)
+    #: Single fields devns applies to objects it does not own (``seeds``: the default ServiceAccount's
+    #: imagePullSecrets), and the ``status.seeds`` entries of the class's seeds among ``children``.
+    amendments: list[dict[str, Any]] = field(default_factory=list)
+    seeds: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def namespace_name(self) -> str:

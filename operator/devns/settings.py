@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .contract import SEEDABLE_KINDS
 from .units import parse_duration, parse_quantity
 
 NEVER = ("none", "never")
@@ -89,6 +90,21 @@ class Settings(BaseSettings):
         description="Namespace names or glob patterns (ingress-*) of platform namespaces every DevNamespace may "
                     "admit ingress from (spec.network.allowFromNamespaces) although no DevNamespace manages them; "
                     "a namespace a DevNamespace manages is judged by its owners only, whatever its name.")
+    seed_kinds: list[str] = Field(
+        default_factory=lambda: list(SEEDABLE_KINDS),
+        description="Kinds a DevNamespaceClass may seed into its namespaces (spec.seed manifests and copies); "
+                    "the operator's RBAC (manifests/base/rbac-seeds.yaml) grants exactly these. Empty: no seeds.")
+    seed_source_namespace: str = Field(
+        "devns-seeds", description="The one namespace seed copies (spec.seed[].copyFrom) are read from; the "
+                                   "operator may read ConfigMaps and Secrets there and nowhere else.")
+
+    @field_validator("seed_kinds")
+    @classmethod
+    def _seedable(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(SEEDABLE_KINDS))
+        if unknown:
+            raise ValueError(f"cannot seed {', '.join(unknown)}: seedable kinds are {', '.join(SEEDABLE_KINDS)}")
+        return value
 
     @field_validator("default_ttl", "max_ttl")
     @classmethod
