@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     import kopf
     from pydantic import ValidationError
 
-    from . import handlers, handlers_classes, handlers_network, metrics  # handlers*: register with Kopf
+    from . import handlers, handlers_classes, handlers_network, handlers_seeds, metrics  # handlers*: register
+    from .contract import GUARDED_KINDS, guarded_kinds
     from .events import Poster
     from .kube import Kube, make_api_client
     from .reconcile import Context, load_signing_key
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                       foreign_proofs=signing.foreign)
         report_signing_key(ctx, metrics)
         handlers_classes.load(ctx, logging.getLogger("devns"))
+        seed_versions = handlers_seeds.load(ctx, logging.getLogger("devns"))
+        handlers.watch_for_drift(tuple(k for k in guarded_kinds(config.seed_kinds) if k not in GUARDED_KINDS))
     except ValidationError as exc:
         print(f"devns-operator: invalid settings (DEVNS_* environment variables):\n{exc}", file=sys.stderr)
         return 2
@@ -66,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(kopf.operator(
             memo=kopf.Memo(ctx=ctx, wakeups=handlers.Wakeups(), seen_sources=handlers_network.SeenSources(),
                            events=Poster(kube, handlers.utcnow, logging.getLogger("devns")),
-                           class_counts=handlers_classes.Recount()),
+                           class_counts=handlers_classes.Recount(), seed_versions=seed_versions,
+                           seed_changes=handlers_seeds.SourceChanges()),
             clusterwide=True,
             standalone=args.peering is None,
             peering_name=args.peering,

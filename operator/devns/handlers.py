@@ -29,7 +29,8 @@ from typing import Any, Mapping
 import kopf
 
 from . import gc, handlers_network, metrics, reconcile, requesters
-from .contract import ANN_REQUESTER, FINALIZER, GROUP, GUARDED_KINDS, KINDS, MANAGED_SELECTOR, PLURAL, VERSION
+from .contract import (ANN_REQUESTER, FINALIZER, GROUP, GUARDED_KINDS, KINDS, MANAGED_SELECTOR, PLURAL, VERSION,
+                       guarded_kinds)
 from .kube import ApiError
 from .outcome import Outcome, Result, event_of
 from .reconcile import Context
@@ -93,7 +94,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: lo
     settings.watching.connect_timeout = 10
     settings.networking.request_timeout = 60
     settings.peering.lifetime = config.peering_lifetime
-    for kind in GUARDED_KINDS:
+    for kind in guarded_kinds(config.seed_kinds):
         k = KINDS[kind]
         settings.watching.label_selectors[k.group or k.version, k.plural] = MANAGED_SELECTOR
     logging.getLogger("kopf.objects").addFilter(quiet_guards)
@@ -179,7 +180,7 @@ async def expiry_timer(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
                         await asyncio.to_thread(reconcile.expiry_step, ctx, snapshot(body), utcnow()))
             except ApiError as exc:
                 logger.warning(f"expiry check failed, retrying in 5 s: {exc}")
-                await _sleep(stopped, wake, 5.0)
+                await sleep_until(stopped, wake, 5.0)
                 continue
             metrics.EXPIRIES.set(uid, step.expires_at)
             if step.outcome is not None:
@@ -187,13 +188,13 @@ async def expiry_timer(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
                 if step.outcome.result is Result.EXPIRED:
                     await asyncio.to_thread(_make_room, ctx, snapshot(body), devnamespace_peers, logger)
             timeout = None if step.next_wake is None else max(0.0, (step.next_wake - utcnow()).total_seconds())
-            await _sleep(stopped, wake, timeout)
+            await sleep_until(stopped, wake, timeout)
     finally:
         memo.wakeups.forget(uid)
         metrics.EXPIRIES.set(uid, None)
 
 
-async def _sleep(stopped: Any, wake: asyncio.Event, timeout: float | None) -> None:
+async def sleep_until(stopped: Any, wake: asyncio.Event, timeout: float | None) -> None:
     """Until ``timeout`` passes, the object changes (``wake``), or the daemon is stopped."""
     waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopped.wait())]
     try:
@@ -323,9 +324,14 @@ def quiet_guards(record: logging.LogRecord) -> bool:
                 and record.getMessage().endswith("' succeeded."))
 
 
-for _kind in GUARDED_KINDS:
-    # No client-side label filter: the watch's server-side selector already narrows it, and an object whose
-    # managed-by label was removed arrives as DELETED without that label; it must still reach guard().
-    _k = KINDS[_kind]
-    kopf.on.event(_k.group or _k.version, _k.version if _k.group else _k.plural, *([_k.plural] if _k.group else []),
-                  id=f"guard-{_k.plural}", param=_kind)(guard)
+def watch_for_drift(kinds: tuple[str, ...]) -> None:
+    """Register ``guard`` for each kind. No client-side label filter: the watch's server-side selector already
+    narrows it, and an object whose managed-by label was removed arrives as DELETED without that label; it must
+    still reach guard()."""
+    for kind in kinds:
+        k = KINDS[kind]
+        kopf.on.event(k.group or k.version, k.version if k.group else k.plural, *([k.plural] if k.group else []),
+                      id=f"guard-{k.plural}", param=kind)(guard)
+
+
+watch_for_drift(GUARDED_KINDS)  # devns's own kinds; the CLI adds the kinds classes may seed (its settings)

@@ -89,6 +89,7 @@ class Outcome:
     expires_at: dt.datetime | None = None
     retry_after: float | None = None
     status: dict[str, Any] | None = None  # the status keys Kopf's patch must carry (None: already right)
+    seeds: list[dict[str, str]] | None = None  # provisioning: the class's seeds as applied (status.seeds)
 
     @property
     def effect(self) -> Effect:

@@ -17,7 +17,7 @@ from ..desired import Desired
 from ..diff import Change, change_needed
 from ..kube import ApiError
 from ..outcome import Outcome, Result
-from .context import Context, is_ours, write
+from .context import Context, is_ours, owned_by, write
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,9 @@ def repair(ctx: Context, body: Mapping[str, Any], want: dict[str, Any], event_ty
     try:
         if event_type == "DELETED":
             current = ctx.kube.get(kind, name, scope)
+            if current is not None and kind != "Namespace" and not owned_by(current, desired.ref):
+                log.info(f"repair of {kind}/{name} skipped: an object of that name is there, not devns's")
+                return None
             want = _signed(ctx, desired, want, current)
             if not _needs_repair(desired, want, current, ctx.key):
                 return None

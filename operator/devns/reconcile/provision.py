@@ -22,7 +22,7 @@ import datetime as dt
 from typing import Any, Callable, Iterable, Mapping
 
 from .. import budgets, gc
-from ..contract import ANN_CREATED_BY, ANN_PROOF, CHILD_KINDS, KIND, KINDS, children_selector
+from ..contract import ANN_CREATED_BY, ANN_PROOF, CHILD_KINDS, KIND, KINDS, SEED_ONLY_KINDS, children_selector
 from ..desired import Desired, namespace_of, ref_of
 from ..kube import ApiError, Kube
 from ..outcome import Outcome, Result
@@ -31,6 +31,7 @@ from ..requesters import OVER_BUDGET, OVER_LIMIT, Peer, peer_of, used_before, wa
 from ..status import EXPIRING, ready_status, set_condition, status_patch
 from ..trust import CONDITION as SOURCES_TRUSTED, Decision
 from ..units import format_time, parse_time
+from .seeding import amend, create_seed, is_seed, write_seed, write_unread
 from .context import Context, Retry, describe, is_cluster_view_binding, is_ours, owned_by, recheck, write
 
 
@@ -65,7 +66,7 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
                               ctx.key_problem.message, namespace=ns)
         else:
             outcome = _apply(ctx, desired, first=not status.get("phase"),
-                             fresh=status.get("phase") in (None, "", "Pending"))
+                             fresh=status.get("phase") in (None, "", "Pending"), seeded=status.get("seeds") or [])
         outcome.expires_at = desired.expires_at
         if desired.notice and outcome.phase == "Ready":
             outcome.message = f"{outcome.message}; {desired.notice}"
@@ -93,6 +94,9 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
                                   namespace=outcome.namespace, expires_at=keep_expiry, now=now)
     # the class that applied (spec.class or the default one); kept as it was when the spec cannot be read
     desired_status["class"] = desired.class_name if isinstance(desired, Desired) else status.get("class")
+    # the class's seeds as applied; as they were when nothing was applied
+    applied_all = outcome.result in (Result.CREATED, Result.UPDATED, Result.UNCHANGED)
+    desired_status["seeds"] = outcome.seeds if applied_all else status.get("seeds")
     if sources is not None and outcome.result in (Result.CREATED, Result.UPDATED, Result.UNCHANGED):
         desired_status.update(_sources_status(desired_status, sources, body["metadata"].get("generation"), now))
     outcome.status = status_patch(status, desired_status)
@@ -169,10 +173,11 @@ def make_room(ctx: Context, requester: str | None, peers: Iterable[Peer], now: d
     return recheck(ctx, sorted(waiting.values(), key=lambda p: (p.created, p.name)), now)
 
 
-def _apply(ctx: Context, desired: Desired, first: bool, fresh: bool) -> Outcome:
+def _apply(ctx: Context, desired: Desired, first: bool, fresh: bool, seeded: list[dict[str, str]]) -> Outcome:
     """``first``: the DevNamespace has no status yet, so its namespace most likely does not exist: create it
     without asking first (a 409 then reads what is there). ``fresh``: it was never provisioned, so its namespace
-    may lack the proof still (a crash right after the POST: see ``is_ours``)."""
+    may lack the proof still (a crash right after the POST: see ``is_ours``). ``seeded``: ``status.seeds``, what
+    the class seeded so far (``seeding``)."""
     kube, ref, objects, key = ctx.kube, desired.ref, desired.objects, ctx.key
     ns = desired.namespace
     actual = None if first else kube.get("Namespace", ns)
@@ -200,30 +205,43 @@ def _apply(ctx: Context, desired: Desired, first: bool, fresh: bool) -> Outcome:
                       uid=actual["metadata"]["uid"])
     elif actual is not None and write(kube, desired.namespace_for(actual["metadata"]["uid"], key), actual):
         applied.append(f"Namespace/{ns}")
+    entries = [dict(e) for e in objects.seeds]
+    before = {(e["kind"], e["name"]): e for e in seeded}
     for kind in CHILD_KINDS:
         wanted = objects.of_kind(kind)
+        if kind in SEED_ONLY_KINDS and not wanted and not any(k == kind for k, _ in before):
+            continue  # no seeds of this kind, now or before: nothing to read
         scope = ns if KINDS[kind].namespaced else None
+        if not KINDS[kind].readable:
+            done, gone = write_unread(kube, ns, kind, wanted, entries, before, fresh=created)
+            applied += done
+            removed += gone
+            continue
         if created and (scope or first):
             # A namespace created a moment ago holds nothing yet, and a DevNamespace never reconciled before (no
             # status) has no cluster-scoped children either: create them, nothing to read first.
             for child in wanted:
-                _create(kube, child)
+                create_seed(kube, child) if is_seed(child) else _create(kube, child)
                 applied.append(describe(child))
             continue
         present = {o["metadata"]["name"]: o for o in kube.list(kind, namespace=scope,
                                                                selector=children_selector(ref.name))}
         for child in wanted:
-            if write(kube, child, present.get(child["metadata"]["name"])):
+            current = present.get(child["metadata"]["name"])
+            if write_seed(kube, child, current) if is_seed(child) else write(kube, child, current):
                 applied.append(describe(child))
         names = {c["metadata"]["name"] for c in wanted}
         for name, obj in present.items():
             if name not in names and owned_by(obj, ref):
                 kube.delete(kind, name, scope, uid=obj["metadata"]["uid"])
                 removed.append(f"{kind}/{name}")
+    for amendment in objects.amendments:
+        if amend(kube, amendment):
+            applied.append(f"{describe(amendment)} (imagePullSecrets)")
 
     result = Result.CREATED if created else Result.UPDATED if applied or removed else Result.UNCHANGED
     return Outcome(result, "Ready", "Provisioned", f"namespace {ns} is ready", applied=applied, removed=removed,
-                   namespace=ns)
+                   namespace=ns, seeds=entries or None)
 
 
 def _create(kube: Kube, obj: dict[str, Any]) -> None:
