@@ -468,3 +468,26 @@ def test_self_service_ships_without_cluster_view_and_with_allow_lists():
 def test_services_reaching_outside_are_off_by_default():
     assert the("ConfigMap", "devns-service-policy")["data"] == {"allowExternalName": "false",
                                                                 "allowedExternalIPs": ""}
+
+
+def seed_rules() -> list[dict]:
+    return the("ClusterRole", "devns-operator-seeds")["rules"]
+
+
+def test_the_seed_clusterrole_grants_exactly_the_default_seed_kinds_and_never_reads_secrets():
+    """rbac-seeds.yaml grows only by what DEVNS_SEED_KINDS needs: each seed-only kind of the settings' default is
+    granted (RoleBindings are rbac.yaml's), nothing else; Secrets are written, never read (get, list, watch)."""
+    from devns.contract import KINDS, SEED_ONLY_KINDS
+
+    granted = {(g, res): set(r["verbs"]) for r in seed_rules() for g in r["apiGroups"] for res in r["resources"]}
+    settings = settings_from_configmap()
+    wanted = {(KINDS[k].group, KINDS[k].plural) for k in SEED_ONLY_KINDS if k in settings.seed_kinds}
+    assert set(granted) == wanted
+    assert granted[("", "secrets")] == {"create", "patch", "delete"}
+    for rule in seed_rules():
+        assert not {"escalate", "bind", "impersonate", "deletecollection"} & set(rule["verbs"]), rule
+        assert not any("*" in v for field in ("apiGroups", "resources", "verbs") for v in rule[field]), rule
+    sources = the("Role", "devns-seed-sources")
+    assert sources["metadata"]["namespace"] == settings.seed_source_namespace
+    assert sources["rules"] == [{"apiGroups": [""], "resources": ["configmaps", "secrets"],
+                                 "verbs": ["get", "list", "watch"]}]
