@@ -12,10 +12,11 @@ from pathlib import Path
 import kubernetes
 import pytest
 
+from class_support import Classes
 from localk8s.binaries import find_binaries
 from localk8s.cluster import LocalCluster
 from self_service_support import applied
-from support import OPERATOR_ENV, DevNamespaces, born_with_finalizer
+from support import OPERATOR_ENV, DevNamespaces, born_with_finalizer, gone, status_of
 from testkit.clients import client
 from testkit.install import install
 from testkit.operator_process import OPERATOR_USER, OperatorProcess
@@ -106,3 +107,21 @@ def self_service(installed, operator, binaries, kubeconfig, api, created):
     them go at the end."""
     with applied(binaries, kubeconfig, api, created):
         yield
+
+
+@pytest.fixture
+def classes(api, dns):
+    """DevNamespaceClasses (and DevNamespaces of them, ``classes.devnamespaces``) deleted after the test."""
+    made = Classes(api)
+    created: list[str] = []
+    made.devnamespaces = created
+    yield made
+    for name in created:
+        if status_of(lambda: dns.delete(name)) not in (200, 404):
+            raise AssertionError(f"could not delete DevNamespace {name}")
+    for name in created:
+        wait_for(lambda: gone(lambda: dns.get(name)), timeout=60, what=f"DevNamespace {name} gone")
+    for name in made.made:
+        status_of(lambda: made.delete(name))
+    for name in made.made:
+        wait_for(lambda: gone(lambda: made.get(name)), timeout=60, what=f"DevNamespaceClass {name} gone")

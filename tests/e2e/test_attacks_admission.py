@@ -278,10 +278,10 @@ class Operator:
         who = ["--as", OPERATOR_SA, *(f"--as-group={g}" for g in OPERATOR_GROUPS)]
         return kubectl(self.binaries, self.kubeconfig, *who, *args, check=False)
 
-    def create(self, obj: dict, dry_run: bool = True):
+    def create(self, obj: dict, dry_run: bool = True, verb: tuple[str, ...] = ("create",)):
         path = self.tmp / f"{unique('obj')}.json"
         path.write_text(json.dumps(obj))
-        return self.run("create", "-f", str(path), *(["--dry-run=server"] if dry_run else []))
+        return self.run(*verb, "-f", str(path), *(["--dry-run=server"] if dry_run else []))
 
     def refused(self, proc, policy: str, text: str) -> None:
         assert proc.returncode != 0 and f"ValidatingAdmissionPolicy '{policy}'" in proc.stderr, proc.stderr
@@ -302,7 +302,7 @@ def binding(kind: str, name: str, role: str, namespace: str | None = None, subje
             "subjects": [subject or {"kind": "User", "name": "eve@example.com", "apiGroup": RBAC_GROUP}]}
 
 
-OPERATOR_FILES = ("serviceaccount.yaml", "rbac.yaml", "configmap.yaml", "operator-policy.yaml")
+OPERATOR_FILES = ("serviceaccount.yaml", "rbac.yaml", "rbac-seeds.yaml", "configmap.yaml", "operator-policy.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -320,7 +320,8 @@ def operator_sa(binaries, kubeconfig, tmp_path_factory):
     yield op
     k("delete", "--ignore-not-found", "-f", str(BASE / "operator-policy.yaml"))
     wait_for(lambda: OPERATOR_LIMITS not in op.create(probe).stderr, what="the operator policy gone")
-    k("delete", "--ignore-not-found", *(a for f in files[:-1] for a in ("-f", f)))
+    # rbac-seeds.yaml stays: it holds the seed source namespace other modules use
+    k("delete", "--ignore-not-found", *(a for f in files[:-1] if "seeds" not in f for a in ("-f", f)))
 
 
 def test_compromised_operator_cannot_bind_beyond_cluster_view_cluster_wide(operator_sa):
@@ -430,6 +431,34 @@ def test_compromised_operator_writes_no_secret_but_its_key(operator_sa, dns):
     op.refused(op.create(token), OPERATOR_LIMITS, "Secret devns-system/devns-gc-key: the devns operator writes only")
     key = op.create({**secret, "metadata": {"name": "devns-gc-key", "namespace": "devns-system"}})
     assert key.returncode == 0 or "already exists" in key.stderr, key.stderr  # the session's operator made it
+
+
+def test_compromised_operator_seeds_only_its_own_objects_in_devns_namespaces(operator_sa, dns, core):
+    """Its seed RBAC (rbac-seeds.yaml) writes ConfigMaps, Secrets, Deployments... anywhere and reads no Secret
+    outside devns-system and the seed source namespace: it cannot overwrite or delete a tenant's own ConfigMap
+    (even by adding devns's label), plant objects outside devns namespaces, write a ServiceAccount token Secret,
+    or read Secrets elsewhere. What seeding needs passes: a labelled ConfigMap, the default ServiceAccount."""
+    op, name = operator_sa, ready(dns, "sam@example.com")
+    core.create_namespaced_config_map(name, {"metadata": {"name": "tenant-config"}, "data": {"k": "mine"}})
+    managed = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "tenant-config", "namespace": name,
+                                                                      "labels": MANAGED}, "data": {"k": "evil"}}
+    op.refused(op.create(managed, verb=("apply", "--server-side", "--force-conflicts")), OPERATOR_LIMITS,
+               f"ConfigMap {name}/tenant-config: the devns operator writes only objects labelled")
+    op.refused(op.run("delete", "configmap", "tenant-config", "-n", name, "--dry-run=server"), OPERATOR_LIMITS,
+               f"ConfigMap {name}/tenant-config: the devns operator writes only objects labelled")
+    op.refused(op.create({**managed, "metadata": {"name": "planted", "namespace": "kube-system", "labels": MANAGED}}),
+               OPERATOR_LIMITS, "ConfigMap planted in namespace kube-system: the devns operator seeds objects only "
+                                "into namespaces it manages")
+    token = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+             "metadata": {"name": "tok", "namespace": name, "labels": MANAGED,
+                          "annotations": {"kubernetes.io/service-account.name": "default"}}}
+    op.refused(op.create(token), OPERATOR_LIMITS, "never ServiceAccount tokens")
+    for where in ("kube-system", name):
+        assert op.run("auth", "can-i", "get", "secrets", "-n", where).stdout.strip() == "no"
+    assert op.run("auth", "can-i", "list", "secrets", "-n", "devns-seeds").stdout.strip() == "yes"
+    op.allowed(op.create({**managed, "metadata": {"name": "seeded", "namespace": name, "labels": MANAGED}}))
+    op.allowed(op.run("patch", "serviceaccount", "default", "-n", name, "--dry-run=server", "-p",
+                      '{"imagePullSecrets": [{"name": "registry"}]}'))
 
 
 def test_compromised_operator_cannot_mint_tokens(operator_sa, grant):

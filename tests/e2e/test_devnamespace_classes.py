@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from kubernetes.client import CoreV1Api, CustomObjectsApi
+from kubernetes.client import CoreV1Api
 
-from devns.contract import ANN_DEFAULT_CLASS, CLASS_PLURAL, GROUP, VERSION
 from devns.units import parse_time
+from class_support import create
 from support import gone, kubectl, status_of, unique
 from testkit.waiting import wait_for
 
@@ -21,51 +21,6 @@ SANDBOX = {"defaults": {"ttl": "1d", "quota": {"requests.cpu": "1", "pods": "10"
 TEAM = {"defaults": {"ttl": "14d", "role": "view", "quota": {"requests.cpu": "4"}},
         "maxima": {"ttl": "30d", "quota": {"requests.cpu": "8"}},
         "allowed": {"roles": ["edit", "view"], "clusterView": False}}
-
-
-class Classes:
-    def __init__(self, api):
-        self.custom = CustomObjectsApi(api)
-        self.made: list[str] = []
-
-    def create(self, name: str, spec: dict, default: bool = False) -> dict:
-        meta = {"name": name, **({"annotations": {ANN_DEFAULT_CLASS: "true"}} if default else {})}
-        self.made.append(name)
-        return self.custom.create_cluster_custom_object(GROUP, VERSION, CLASS_PLURAL, {
-            "apiVersion": f"{GROUP}/{VERSION}", "kind": "DevNamespaceClass", "metadata": meta, "spec": spec})
-
-    def get(self, name: str) -> dict:
-        return self.custom.get_cluster_custom_object(GROUP, VERSION, CLASS_PLURAL, name)
-
-    def patch(self, name: str, body: dict) -> dict:
-        return self.custom.patch_cluster_custom_object(GROUP, VERSION, CLASS_PLURAL, name, body)
-
-    def delete(self, name: str) -> None:
-        self.custom.delete_cluster_custom_object(GROUP, VERSION, CLASS_PLURAL, name)
-
-
-@pytest.fixture
-def classes(api, dns):
-    made = Classes(api)
-    created: list[str] = []
-    made.devnamespaces = created
-    yield made
-    for name in created:
-        if status_of(lambda: dns.delete(name)) not in (200, 404):
-            raise AssertionError(f"could not delete DevNamespace {name}")
-    for name in created:
-        wait_for(lambda: gone(lambda: dns.get(name)), timeout=60, what=f"DevNamespace {name} gone")
-    for name in made.made:
-        status_of(lambda: made.delete(name))
-    for name in made.made:
-        wait_for(lambda: gone(lambda: made.get(name)), timeout=60, what=f"DevNamespaceClass {name} gone")
-
-
-def create(dns, classes: Classes, prefix: str, **spec) -> str:
-    name = unique(prefix)
-    classes.devnamespaces.append(name)
-    dns.create(name, **spec)
-    return name
 
 
 def hard(core: CoreV1Api, ns: str) -> dict:
