@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             onboarding(b, args.onboard_n)  # on a populated cluster, as a platform team's would be
             bench_class.class_rollout(b, "3", "first")  # every DevNamespace present is of the class
             bench_class.class_rollout(b, "4", "second")
+            bench_class.seed_rotation(b)
             s.grow(b, args.beyond)
             # Last: their namespaces stay (the operator does not see them: other labels), and the floor stops the
             # operator for good.
