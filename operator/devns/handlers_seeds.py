@@ -8,9 +8,10 @@ change at a source reaching every copy.
   may read Secrets only there) and updates the registry; every change bumps ``SourceChanges``. Reading only: it
   runs in a standby replica too, which then has current sources when it takes over.
 - ``follow_sources``: a Kopf daemon per DevNamespaceClass (so only the active replica acts, and it stops with the
-  class) wakes on a change; when a source its seeds copy changed, it reconciles the class's DevNamespaces again
-  (``handlers_classes.fan_out``): each copy is applied, and a Secret's new revision recorded in its status. A
-  source deleted makes them Failed (SeedSourceMissing, nothing removed); created again, they are Ready again.
+  class) wakes on a change; when a source its seeds copy changed, each Ready DevNamespace of the class gets its
+  copies applied, one write each, all at once (``reconcile.follow``); the others, and copies of Secrets (whose
+  new revision goes into the status), are reconciled again (``handlers_classes.fan_out``). A source deleted makes
+  them Failed (SeedSourceMissing, nothing removed); created again, they are Ready again.
 """
 
 from __future__ import annotations
@@ -23,31 +24,40 @@ from typing import Any
 
 import kopf
 
-from .handlers import sleep_until
-from .handlers_classes import CLASS_RESOURCE, fan_out, users
+from . import metrics, reconcile
+from .handlers import sleep_until, utcnow
+from .handlers_classes import CLASS_RESOURCE, fan_out
 from .kube import ApiError
+from .render import SpecProblem
 from .seeds import COPIED_FIELDS, Source, sources_of
 
 log = logging.getLogger("devns")
 
 
 class SourceChanges:
-    """A counter of source changes that coroutines can wait on; bumped from the watch threads."""
+    """Which sources changed, numbered: a class's daemon asks what changed since it last looked. Bumped from the
+    watch threads; waited on by coroutines."""
 
     def __init__(self) -> None:
         self.version = 0
         self.loop: asyncio.AbstractEventLoop | None = None
         self._event = asyncio.Event()
+        self._last: dict[tuple[str, str], int] = {}  # source -> the version that last changed it
 
-    def bump(self) -> None:
-        """From any thread."""
-        if self.loop is not None:
-            self.loop.call_soon_threadsafe(self._bump)
+    def bump(self, keys: list[tuple[str, str]]) -> None:
+        """From any thread: these sources changed (appeared, changed or went)."""
+        if keys and self.loop is not None:
+            self.loop.call_soon_threadsafe(self._bump, keys)
 
-    def _bump(self) -> None:
+    def _bump(self, keys: list[tuple[str, str]]) -> None:
         self.version += 1
+        self._last.update((k, self.version) for k in keys)
         event, self._event = self._event, asyncio.Event()
         event.set()
+
+    def since(self, version: int) -> set[tuple[str, str]]:
+        """The sources that changed after ``version``."""
+        return {k for k, v in self._last.items() if v > version}
 
     async def wait(self, since: int, stopped: Any) -> None:
         """Until the version is past ``since`` or the daemon is stopped."""
@@ -89,8 +99,7 @@ class SourceWatch(threading.Thread):
             try:
                 if not self.version:
                     sources, self.version = list_sources(self.ctx, self.kind)
-                    self.ctx.desired.sources.replace_kind(self.kind, sources)
-                    self.changes.bump()
+                    self.changes.bump(self._replace(sources))
                 self._watch()
                 backoff = 1.0
             except Exception as exc:  # noqa: BLE001: the thread must outlive any failure
@@ -98,6 +107,14 @@ class SourceWatch(threading.Thread):
                 self.version = None
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
+
+    def _replace(self, sources: list[Source]) -> list[tuple[str, str]]:
+        """Put a fresh listing in; the sources it changed (after a watch failed, events may have been missed)."""
+        registry = self.ctx.desired.sources
+        before = {k: v for k, v in registry.snapshot().items() if k[0] == self.kind}
+        registry.replace_kind(self.kind, sources)
+        after = {k: v for k, v in registry.snapshot().items() if k[0] == self.kind}
+        return [k for k in before.keys() | after.keys() if before.get(k) != after.get(k)]
 
     def _watch(self) -> None:
         """One watch request (up to 5 minutes); keeps ``self.version`` at the last event seen."""
@@ -118,7 +135,7 @@ class SourceWatch(threading.Thread):
                 registry.put(Source.of(self.kind, obj))
             else:
                 continue
-            self.changes.bump()
+            self.changes.bump([(self.kind, obj["metadata"]["name"])])
 
 
 @kopf.on.startup()
@@ -133,24 +150,41 @@ async def watch_sources(memo: kopf.Memo, **_: Any) -> None:
 async def follow_sources(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, stopped: Any,
                          devnamespaces_by_uid: kopf.Index, devnamespace_peers: kopf.Index,
                          devnamespace_sources: kopf.Index, devnamespace_class_use: kopf.Index, **_: Any) -> None:
-    """Reconcile the class's DevNamespaces again when a source its seeds copy changes."""
+    """When a source the class's seeds copy changes: apply the copies in its Ready DevNamespaces, reconcile the
+    others (and those whose copies cannot be applied alone) again."""
     name, ctx, changes = body["metadata"]["name"], memo.ctx, memo.seed_changes
-    seen: dict[tuple[str, str], str | None] = {}
+    since = changes.version
     while not stopped:
-        since = changes.version
+        await changes.wait(since, stopped)
+        changed_keys, since = changes.since(since), changes.version
         cls = ctx.desired.classes.snapshot().get(name)
-        keys = sources_of(cls.spec.seed) if cls is not None else ()
-        now = dict(zip(keys, ctx.desired.sources.versions(keys)))
-        changed = sorted(f"{k[0]} {k[1]}" for k in now if k in seen and seen[k] != now[k])
-        seen = now
-        if changed:
-            uids = set(users(name, devnamespace_class_use))
-            targets = [dn for uid in uids for dn in devnamespaces_by_uid.get(uid, [])]
-            logger.info(f"class {name}: seed source {', '.join(changed)} changed; re-rendering {len(targets)} "
-                        "DevNamespaces")
+        changed = sorted(f"{k[0]} {k[1]}" for k in set(sources_of(cls.spec.seed) if cls else ()) & changed_keys)
+        if not changed:
+            continue
+        targets = [(dn, phase) for uid in devnamespace_class_use for cls_name, phase in devnamespace_class_use[uid]
+                   if cls_name == name for dn in devnamespaces_by_uid.get(uid, [])]
+        ready = [dn for dn, phase in targets if phase in ("Ready", "Expiring")]
+        rest = [dn for dn, phase in targets if phase not in ("Ready", "Expiring")]
+        started, keys = time.monotonic(), list(changed_keys)
+        done = await asyncio.gather(*(asyncio.to_thread(follow_one, memo, dn, keys, logger) for dn in ready))
+        rest += [dn for dn, ok in zip(ready, done) if not ok]
+        logger.info(f"class {name}: seed source {', '.join(changed)} changed: copies applied in {sum(done)} "
+                    f"DevNamespaces in {time.monotonic() - started:.1f} s; {len(rest)} to reconcile")
+        if rest:
             try:
-                await fan_out(memo, logger, name, targets, devnamespace_peers, devnamespace_sources,
-                              devnamespaces_by_uid)
+                await fan_out(memo, logger, name, rest, devnamespace_peers, devnamespace_sources, devnamespaces_by_uid)
             except kopf.TemporaryError as exc:
                 logger.warning(f"{exc}: the next reconcile of each catches up")
-        await changes.wait(since, stopped)
+
+
+def follow_one(memo: kopf.Memo, dn: dict[str, Any], keys: list[tuple[str, str]], logger: logging.Logger) -> bool:
+    """Apply one Ready DevNamespace's copies of ``keys``; False when it needs a full reconcile instead."""
+    started = time.monotonic()
+    try:
+        outcome = reconcile.follow(memo.ctx, dn, keys, utcnow())
+    except (ApiError, SpecProblem) as exc:
+        logger.info(f"copies of devnamespace/{dn['metadata']['name']} not applied ({exc}); reconciling it")
+        return False
+    if outcome is not None and outcome.applied:
+        metrics.record(outcome, dn["metadata"]["uid"], time.monotonic() - started)
+    return outcome is not None

@@ -304,8 +304,8 @@ class SeedStatus(_Model):
     name: str = Field(description="Its name in the namespace.")
     from_: str = Field(alias="from", description="What it is made from: the source it copies (kind, "
                                                  "namespace/name) or the class that declares it.")
-    revision: str = Field(description="Which version of that it has: the source's resourceVersion, or a hash "
-                                      "of the manifest.")
+    revision: str | None = Field(None, description="Secrets: which version of that it has (the source's "
+                                                   "resourceVersion, or a hash of the manifest).")
     uid: str | None = Field(None, description="Its uid (Secrets, which devns writes without reading back).")
 
 

@@ -10,9 +10,10 @@
 
 ``seeded`` adds them to the rendered objects: labelled and owned like the guardrails (so admission keeps tenants
 off them and drift repair puts them back), with ``devns.io/seed-origin`` saying where each came from, and the
-``status.seeds`` entries that say which revision each namespace has (a source's resourceVersion, or a hash of a
-manifest). A seed the settings do not allow, a source outside the source namespace or missing, two seeds of one
-name, or a seed named like one of devns's own objects is a ``SpecProblem``: nothing is applied for it.
+``status.seeds`` entries that say what each is made from (and, for a Secret, which revision it has: a source's
+resourceVersion, or a hash of the manifest). A seed the settings do not allow, a source outside the source
+namespace or missing, two seeds of one name, or a seed named like one of devns's own objects is a
+``SpecProblem``: nothing is applied for it.
 """
 
 from __future__ import annotations
@@ -148,7 +149,10 @@ def seeded(objects: Rendered, seeds: list[Seed], class_name: str, ref: DevNamesp
                            "annotations": {**(meta.get("annotations") or {}), ANN_SEED_ORIGIN: origin},
                            "ownerReferences": [ref.owner_reference()]}
         children.append(obj)
-        entries.append({"kind": kind, "name": name, "from": origin, "revision": revision})
+        # a revision only where devns cannot read the object back to compare (a Secret): elsewhere it would change
+        # the status at every change of the source, and the object itself is compared
+        entries.append({"kind": kind, "name": name, "from": origin,
+                        **({"revision": revision} if not KINDS[kind].readable else {})})
     order = list(KINDS)
     children.sort(key=lambda c: order.index(c["kind"]))  # stable: devns's own keep their order
     amendments = []

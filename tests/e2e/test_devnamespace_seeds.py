@@ -98,6 +98,11 @@ def test_tenants_cannot_change_or_delete_seeds_but_keep_their_own_objects(dns, c
     ns = create(dns, classes, "guard", owners=[{"kind": "User", "name": owner}], **{"class": cls})
     dns.wait_phase(ns, "Ready")
     tenant = CoreV1Api(client(kubeconfig, user=owner))
+    # the session installed the guardrails policy moments ago when this module runs first: wait until it is in
+    # effect (a server-side dry run, nothing changes)
+    wait_for(lambda: status_of(lambda: tenant.patch_namespaced_config_map(
+        "dev-settings", ns, {"data": {"A": "probe"}}, dry_run="All")) == 403, timeout=30,
+        what="the guardrails policy covering ConfigMaps")
     for attack in (lambda: tenant.patch_namespaced_config_map("dev-settings", ns, {"data": {"A": "evil"}}),
                    lambda: tenant.delete_namespaced_config_map("dev-settings", ns),
                    lambda: tenant.patch_namespaced_config_map("dev-settings", ns, {"metadata": {"labels": {

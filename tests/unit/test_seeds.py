@@ -47,7 +47,7 @@ def test_copies_take_the_source_content_and_devns_labels_and_owner():
     assert desired.objects.find("ConfigMap", "endpoints")["data"] == {"API": "http://api"}
     assert desired.objects.seeds == [
         {"kind": "Secret", "name": "registry", "from": "Secret devns-seeds/registry", "revision": "41"},
-        {"kind": "ConfigMap", "name": "endpoints", "from": "ConfigMap devns-seeds/endpoints", "revision": "42"}]
+        {"kind": "ConfigMap", "name": "endpoints", "from": "ConfigMap devns-seeds/endpoints"}]
 
 
 def test_children_stay_in_apply_order_with_seeds_before_the_owners_binding():
@@ -142,3 +142,24 @@ def test_the_cache_renders_again_when_a_copied_source_changes_and_only_then():
 def test_without_a_class_nothing_is_seeded():
     desired = desired_for(devnamespace(), SETTINGS, sources={("Secret", "registry"): REGISTRY})
     assert desired.objects.seeds == [] and desired.objects.amendments == []
+
+
+def test_source_changes_say_which_sources_changed_since_a_version():
+    import asyncio
+
+    from devns.handlers_seeds import SourceChanges
+
+    async def scenario():
+        changes = SourceChanges()
+        changes.loop = asyncio.get_running_loop()
+        start = changes.version
+        changes.bump([("ConfigMap", "a")])
+        changes.bump([])  # nothing changed: no new version
+        await asyncio.sleep(0)
+        middle = changes.version
+        changes.bump([("Secret", "b"), ("ConfigMap", "a")])
+        await asyncio.wait_for(changes.wait(middle, asyncio.Event()), 1)
+        return changes.since(start), changes.since(middle), changes.since(changes.version)
+
+    everything, later, nothing = asyncio.run(scenario())
+    assert everything == {("ConfigMap", "a"), ("Secret", "b")} and later == everything and nothing == set()

@@ -8,6 +8,7 @@
 - ``lifecycle``: expiry warnings, expiry and retention (``expiry_due`` pure, ``expiry_step``), its one status
   writer.
 - ``drift``: put a changed or deleted managed object back (``drifted`` pure, ``repair``).
+- ``seeding``: what writing a class's seeds adds to provisioning, and copies following their source (``follow``).
 - ``sources``: what the API tells about sources of ingress (``look_up``).
 - ``orphans``: collect a namespace (or cluster-view binding) devns created whose DevNamespace is gone, or report
   a look-alike.
@@ -23,8 +24,9 @@ from .drift import drifted, guarded, repair
 from .lifecycle import Action, ExpiryDue, Step, expiry_due, expiry_step
 from .orphans import collect_orphan, collect_orphan_binding
 from .provision import budgeted, finalize, make_room, peer_for, reconcile
+from .seeding import follow
 from .sources import look_up
 
 __all__ = ["Action", "budgeted", "Context", "ExpiryDue", "KeyProblem", "Retry", "SigningKey", "Step", "collect_orphan",
-           "collect_orphan_binding", "drifted", "expiry_due", "expiry_step", "finalize", "guarded", "is_ours",
-           "load_signing_key", "look_up", "make_room", "peer_for", "recheck", "reconcile", "repair"]
+           "collect_orphan_binding", "drifted", "expiry_due", "expiry_step", "finalize", "follow", "guarded",
+           "is_ours", "load_signing_key", "look_up", "make_room", "peer_for", "recheck", "reconcile", "repair"]

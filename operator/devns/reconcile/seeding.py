@@ -9,17 +9,23 @@
   recorded there; admission keeps tenants from changing it in between.
 - The default ServiceAccount's imagePullSecrets (an amendment): applied when a name is missing, keeping names the
   owners added. The ServiceAccount is Kubernetes's; devns owns that one field.
+- ``follow``: a copy source changed; one server-side apply per copy brings a Ready namespace's copies in line (no
+  read, no status change). What it cannot do that way (a Secret, whose revision the status records; a DevNamespace
+  not Ready) is left to a full reconcile.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import datetime as dt
+from typing import Any, Iterable, Mapping
 
-from ..contract import ANN_SEED_ORIGIN
+from ..contract import ANN_SEED_ORIGIN, KINDS
+from ..desired import Desired
 from ..diff import needs_apply
 from ..kube import ApiError, Kube
+from ..outcome import Outcome, Result
 from ..render import SpecProblem
-from .context import describe, write
+from .context import Context, describe, write
 
 
 def is_seed(obj: Mapping[str, Any]) -> bool:
@@ -77,12 +83,7 @@ def write_unread(kube: Kube, ns: str, kind: str, wanted: list[dict[str, Any]], e
             entry["uid"] = uid
             continue
         if uid and not fresh:
-            try:
-                kube.apply(obj)
-            except ApiError as exc:
-                if exc.retriable:
-                    raise
-                raise refused(obj, exc) from exc
+            kube_apply(kube, obj)
             entry["uid"] = uid
         else:
             entry["uid"] = (create_seed(kube, obj) or {}).get("metadata", {}).get("uid", "")
@@ -108,3 +109,32 @@ def amend(kube: Kube, want: dict[str, Any]) -> bool:
         return False
     kube.apply(merged)
     return True
+
+
+def follow(ctx: Context, body: Mapping[str, Any], sources: Iterable[tuple[str, str]],
+           now: dt.datetime) -> Outcome | None:
+    """Apply the copies of ``sources`` (kind, name) in the namespace of a Ready DevNamespace ``body`` (identity and
+    spec); None when this needs a full reconcile instead (its desired state has a problem, or a copy is a Secret).
+    The Outcome is UNCHANGED when none of its copies comes from those sources."""
+    desired = ctx.desired.get(body)
+    if not isinstance(desired, Desired) or desired.objects is None or desired.expired(now):
+        return None
+    wants = [w for kind, name in sources if (w := desired.objects.find(kind, name)) is not None and is_seed(w)]
+    if any(not KINDS[w["kind"]].readable for w in wants):
+        return None
+    for want in wants:
+        kube_apply(ctx.kube, want)
+    applied = [describe(w) for w in wants]
+    return Outcome(Result.UPDATED if applied else Result.UNCHANGED, "Ready", "SeedSourceChanged",
+                   f"copies follow their source: {', '.join(applied)}", applied=applied,
+                   namespace=desired.namespace)
+
+
+def kube_apply(kube: Kube, want: dict[str, Any]) -> None:
+    """Server-side apply a seed devns made; a refusal names it (SeedRefused)."""
+    try:
+        kube.apply(want)
+    except ApiError as exc:
+        if exc.retriable or exc.status == 404:  # 404: the namespace is going
+            raise
+        raise refused(want, exc) from exc
