@@ -7,6 +7,7 @@ shared one and would reconcile the same objects, hiding any missing permission.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import subprocess
@@ -291,6 +292,48 @@ def test_expiry_warning_and_retention_with_the_installed_rbac(own_cluster, opera
         wait_for(lambda: gone(lambda: dns.get(name)), timeout=60, what="expired DevNamespace removed")
         wait_for(lambda: gone(lambda: core.read_namespace(name)), timeout=60, what="expired namespace gone")
         assert_no_rbac_errors(proc)
+
+
+def test_class_seeds_with_the_installed_rbac_and_operator_policy(own_cluster, operator_kubeconfig, settings_env,
+                                                                  dns, admin):
+    """Seeds use rbac-seeds.yaml and pass operator-policy.yaml: reading the seed source namespace (and no other
+    Secrets), creating copies and a workload, patching the default ServiceAccount, a Secret copy following its
+    source without being read, and a dropped Secret seed deleted by its uid."""
+    api = client(admin)
+    core, apps = kubernetes.client.CoreV1Api(api), kubernetes.client.AppsV1Api(api)
+    custom = kubernetes.client.CustomObjectsApi(api)
+    name, cls, source = unique("pkg-seeds"), unique("seeded"), unique("registry")
+    b64 = lambda text: base64.b64encode(text.encode()).decode()  # noqa: E731
+    core.create_namespaced_secret("devns-seeds", {"metadata": {"name": source}, "data": {"t": b64("one")}})
+    seeds = [{"copyFrom": {"kind": "Secret", "name": source}}, {"imagePullSecrets": [source]},
+             {"manifest": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "db"}, "spec": {
+                 "replicas": 0, "selector": {"matchLabels": {"app": "db"}}, "template": {
+                     "metadata": {"labels": {"app": "db"}},
+                     "spec": {"containers": [{"name": "db", "image": "db:1"}]}}}}}]
+    custom.create_cluster_custom_object("devns.io", "v1alpha1", "devnamespaceclasses", {
+        "apiVersion": "devns.io/v1alpha1", "kind": "DevNamespaceClass", "metadata": {"name": cls},
+        "spec": {"seed": seeds}})
+    log = own_cluster.state_dir / "logs" / "operator-sa-seeds.log"
+    with running(operator_kubeconfig, log, settings_env) as proc:
+        dns.create(name, **{"class": cls})
+        dns.wait_phase(name, "Ready", timeout=30)
+        assert core.read_namespaced_secret(source, name).data == {"t": b64("one")}
+        assert apps.read_namespaced_deployment("db", name).metadata.labels["app.kubernetes.io/managed-by"] == "devns"
+        wait_for(lambda: [s.name for s in core.read_namespaced_service_account("default", name).image_pull_secrets
+                          or []] == [source], what="the default ServiceAccount's imagePullSecrets")
+
+        core.patch_namespaced_secret(source, "devns-seeds", {"data": {"t": b64("two")}})
+        wait_for(lambda: core.read_namespaced_secret(source, name).data == {"t": b64("two")}, timeout=15,
+                 what="the Secret copy rotated")
+        custom.patch_cluster_custom_object("devns.io", "v1alpha1", "devnamespaceclasses", cls,
+                                           {"spec": {"seed": seeds[2:]}})
+        wait_for(lambda: gone(lambda: core.read_namespaced_secret(source, name)), timeout=15,
+                 what="the dropped Secret seed deleted")
+        assert dns.get(name)["status"]["phase"] == "Ready"
+        assert_no_rbac_errors(proc)
+        dns.delete(name)
+        wait_for(lambda: gone(lambda: dns.get(name)), timeout=60, what="DevNamespace gone")
+        custom.delete_cluster_custom_object("devns.io", "v1alpha1", "devnamespaceclasses", cls)
 
 
 # -- (c) a missing permission is reported, not a hang -------------------------------------------------------------
