@@ -16,7 +16,7 @@ from pydantic import ConfigDict, model_validator
 
 from .apirules import DNS_SUBDOMAIN, QUOTA_COUNTS, QUOTA_KEYS
 from .contract import SEEDABLE_KINDS
-from .models import Limits, Network, QuantityMap, _check_keys, _Model
+from .models import Idle, Limits, Network, QuantityMap, _check_keys, _Model
 from .units import DURATION_PATTERN, parse_duration
 
 PodSecurity = Literal["restricted", "baseline", "privileged"]
@@ -73,6 +73,7 @@ class ClassDefaults(_TtlAndQuota):
                                json_schema_extra=_QUOTA_SCHEMA)
     limits: Limits | None = Field(None, description="LimitRange container values over the operator's defaults.")
     network: Network | None = Field(None, description="Network allows (default: same namespace and DNS).")
+    idle: Idle | None = Field(None, description="Idle reclamation (default: the operator's DEVNS_IDLE_*).")
 
 
 class ClassMaxima(_TtlAndQuota):
@@ -83,6 +84,8 @@ class ClassMaxima(_TtlAndQuota):
     quota: QuantityMap = Field(default_factory=dict, description="Largest ResourceQuota hard value per resource "
                                                                  "(after defaults are applied).",
                                json_schema_extra=_QUOTA_SCHEMA)
+    idle: Idle | None = Field(None, description="Longest sleepAfter and deleteAfter; with one set, a DevNamespace "
+                                                "may not leave that one out (never).")
 
 
 class ClassAllowed(_Model):

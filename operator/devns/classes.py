@@ -18,7 +18,7 @@ from .class_models import DevNamespaceClassSpec
 from .contract import ANN_DEFAULT_CLASS
 from .render import SpecProblem
 from .settings import Settings
-from .units import parse_quantity
+from .units import parse_duration, parse_quantity
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,8 @@ def apply_class(raw_spec: Mapping[str, Any], settings: Settings,
     d, spec_of_class = cls.spec.defaults, cls.spec
     if d.pod_security and "podSecurity" not in spec:
         spec["podSecurity"] = d.pod_security
+    if d.idle and "idle" not in spec:
+        spec["idle"] = d.idle.model_dump(by_alias=True, exclude_none=True)
     if d.network and "network" not in spec:
         spec["network"] = d.network.model_dump(by_alias=True, exclude_defaults=True)
     update: dict[str, Any] = {}
@@ -136,4 +138,22 @@ def check_maxima(hard: Mapping[str, Any], cls: ClassRef | None) -> None:
         asked = hard.get(resource)
         if asked is not None and parse_quantity(asked) > parse_quantity(maximum):
             raise SpecProblem("OverClassMaximum", f"spec.quota.{resource} {asked} is more than class {cls.name}'s "
+                                                  f"maximum of {maximum}")
+
+
+def check_idle(idle: Any, cls: ClassRef | None) -> None:
+    """Raise SpecProblem when spec.idle (the effective ``models.Idle``, or None) waits longer than the class's
+    maxima allow (or never, where the class sets a maximum)."""
+    top = cls.spec.maxima.idle if cls is not None else None
+    if top is None:
+        return
+    for field, alias in (("sleep_after", "sleepAfter"), ("delete_after", "deleteAfter")):
+        maximum, asked = getattr(top, field), getattr(idle, field) if idle is not None else None
+        if maximum is None:
+            continue
+        if asked is None:
+            raise SpecProblem("OverClassMaximum", f"spec.idle.{alias} must be set: class {cls.name}'s maximum is "
+                                                  f"{maximum}")
+        if parse_duration(asked) > parse_duration(maximum):
+            raise SpecProblem("OverClassMaximum", f"spec.idle.{alias} {asked} is more than class {cls.name}'s "
                                                   f"maximum of {maximum}")

@@ -26,7 +26,7 @@ CLASS_SINGULAR = "devnamespaceclass"
 CLASS_SHORT_NAMES = ["devnsclass"]
 
 #: The phases of a DevNamespace (``status.phase``).
-PHASES = ("Pending", "Ready", "Failed", "Terminating", "Expiring", "Expired")
+PHASES = ("Pending", "Ready", "Sleeping", "Failed", "Terminating", "Expiring", "Expired")
 
 # -- who writes ---------------------------------------------------------------------------------------------------
 #: Field manager of every write the operator makes (server-side apply and POST).
@@ -59,6 +59,13 @@ ANN_MAX_PER_REQUESTER = "devns.io/max-per-requester"
 #: On a DevNamespace waiting for room under its requester's limit: set by the operator when room appears, so that
 #: it is provisioned again (an annotation change is an update to Kopf).
 ANN_RECHECK = "devns.io/recheck"
+#: On a DevNamespace: a request to wake its namespace (and count as activity), set to the time by `kubectl devns
+#: wake`.
+ANN_WAKE = "devns.io/wake"
+#: On a Deployment or StatefulSet devns scaled to 0 for sleep: its replicas before; on a CronJob devns suspended:
+#: "true". Only what carries these is restored on wake.
+ANN_REPLICAS_BEFORE_SLEEP = "devns.io/replicas-before-sleep"
+ANN_SUSPENDED_FOR_SLEEP = "devns.io/suspended-for-sleep"
 #: On a DevNamespaceClass: "true" makes it the class of every DevNamespace that names none (the IngressClass and
 #: StorageClass convention).
 ANN_DEFAULT_CLASS = "devns.io/is-default-class"
@@ -157,6 +164,10 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
     Kind("RoleBinding", _RBAC, "v1", "rolebindings", True, role="child", exact=("roleRef", "subjects"),
          seedable=True),
     Kind("Event", "", "v1", "events", True),
+    # read for activity (``idle``), and scaled or suspended for sleep: the owners' own objects
+    Kind("Pod", "", "v1", "pods", True),
+    Kind("Job", "batch", "v1", "jobs", True),
+    Kind("CronJob", "batch", "v1", "cronjobs", True),
     Kind(KIND, GROUP, VERSION, PLURAL, False),
     Kind(CLASS_KIND, GROUP, VERSION, CLASS_PLURAL, False),
 )}

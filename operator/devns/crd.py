@@ -34,6 +34,8 @@ PRINTER_COLUMNS = [
      "jsonPath": ".metadata.annotations." + ANN_REQUESTER.replace(".", "\\.")},  # dots in a key are escaped
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
     {"name": "Expires", "type": "string", "jsonPath": ".status.expiresAt"},
+    # -o wide: which deadline that is (ttl, or inactivity: spec.idle)
+    {"name": "Because", "type": "string", "priority": 1, "jsonPath": ".status.expiresBecause"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
 

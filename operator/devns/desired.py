@@ -26,9 +26,10 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from . import classes as class_rules, expiry, gc, seeds
+from .idle import IdlePolicy
 from .classes import ClassRef, ClassRegistry
 from .contract import ANN_REQUESTER
-from .models import DevNamespaceSpec, explain_validation_error
+from .models import DevNamespaceSpec, Idle, explain_validation_error
 from .render import DevNamespaceRef, Rendered, SpecProblem, render
 from .seeds import Source, SourceRegistry
 from .settings import Settings
@@ -48,6 +49,7 @@ class Desired:
     problem: SpecProblem | None = None
     class_name: str | None = None  # the DevNamespaceClass that applied (spec.class or the default), if any
     notice: str | None = None  # what the Ready condition should also say (the class is being deleted)
+    idle: IdlePolicy = IdlePolicy()  # spec.idle, else the class's, else the settings' (``idle``)
 
     def expired(self, now: dt.datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -97,12 +99,22 @@ def desired_for(body: Mapping[str, Any], settings: Settings, trusted_sources: tu
         class_rules.check_allowed(raw, cls)
         objects = render(ref, spec, settings, namespace=ns, expires_at=expires_at, trusted_sources=trusted_sources)
         class_rules.check_maxima(objects.quota_hard, cls)
+        idle = spec.idle if spec.idle is not None else settings_idle(settings)
+        class_rules.check_idle(idle, cls)
         if cls is not None:
             objects = seeds.seeded(objects, cls.spec.seed, cls.name, ref, settings.seed_kinds, sources or {},
                                    settings.seed_source_namespace)
     except SpecProblem as problem:
         return Desired(ref, generation, spec, ns, expires_at, None, problem, class_name)
-    return Desired(ref, generation, spec, ns, expires_at, objects, None, class_name, cls and cls.notice)
+    return Desired(ref, generation, spec, ns, expires_at, objects, None, class_name, cls and cls.notice,
+                   IdlePolicy.of(idle))
+
+
+def settings_idle(settings: Settings) -> Idle | None:
+    """The operator's default idle policy (DEVNS_IDLE_SLEEP_AFTER, DEVNS_IDLE_DELETE_AFTER), or None."""
+    values = {"sleepAfter": settings.idle_sleep_after, "deleteAfter": settings.idle_delete_after}
+    kept = {k: v for k, v in values.items() if v.strip().lower() not in ("none", "never")}
+    return Idle.model_validate(kept) if kept else None
 
 
 def _policy(cls: ClassRef | None) -> str:

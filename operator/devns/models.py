@@ -137,6 +137,30 @@ class Limits(_Model):
         return self
 
 
+_IDLE_RULE = {"rule": f"self.matches('{DURATION_PATTERN}') && self.matches('[1-9]')",
+              "message": "must be a positive duration such as 8h, 1d12h or 2w (units s, m, h, d, w)"}
+IdleDuration = Annotated[str, Field(max_length=32, json_schema_extra={"x-kubernetes-validations": [_IDLE_RULE]})]
+
+
+class Idle(_Model):
+    """Reclaiming a namespace nobody uses (see the README's "Idle namespaces"): sleep, then delete."""
+
+    sleep_after: IdleDuration | None = Field(
+        None, alias="sleepAfter", description="Scale Deployments and StatefulSets to 0 and suspend CronJobs after "
+                                              "this long without activity (left out: never). `kubectl devns wake` "
+                                              "or any use restores them.")
+    delete_after: IdleDuration | None = Field(
+        None, alias="deleteAfter", description="Delete the namespace after this long without activity, with the "
+                                               "expiry warnings first (left out: never).")
+
+    @field_validator("sleep_after", "delete_after")
+    @classmethod
+    def _durations(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
 class Network(_Model):
     """Allows added on top of the always-present default-deny (ingress and egress) NetworkPolicy."""
 
@@ -203,6 +227,8 @@ class DevNamespaceSpec(_Model):
                                            description="Absolute expiry (RFC 3339); alternative to ttl.",
                                            json_schema_extra={"pattern": RFC3339,
                                                               "x-kubernetes-validations": [_EXPIRES_AT_RANGE]})
+    idle: Idle | None = Field(None, description="Sleep and delete the namespace when nobody uses it (default: "
+                                                "the class's, else the operator's DEVNS_IDLE_*).")
     quota: QuantityMap = Field(default_factory=dict, description="ResourceQuota spec.hard entries merged over "
                                "the operator's defaults.",
                                json_schema_extra={"x-kubernetes-validations": [QUOTA_KEYS.validation(), QUOTA_COUNTS]})
@@ -316,7 +342,15 @@ class DevNamespaceStatus(_Model):
     namespace: str | None = Field(None, description="The namespace this DevNamespace manages.")
     class_: str | None = Field(None, alias="class", description="The DevNamespaceClass that applies (spec.class, "
                                                                 "or the default class when that is empty).")
-    expires_at: str | None = Field(None, alias="expiresAt", description="Effective expiry (UTC, RFC 3339).")
+    expires_at: str | None = Field(None, alias="expiresAt", description="Effective expiry (UTC, RFC 3339): the "
+                                                                        "earlier of the TTL's and inactivity's.")
+    expires_because: Literal["ttl", "inactivity"] | None = Field(
+        None, alias="expiresBecause", description="Which deadline expiresAt is: ttl, or inactivity (spec.idle).")
+    last_activity: str | None = Field(None, alias="lastActivity",
+                                      description="The last use of the namespace devns knows of (UTC, RFC 3339), "
+                                                  "recorded when it decided something from it.")
+    sleeping_since: str | None = Field(None, alias="sleepingSince",
+                                       description="When devns put the namespace to sleep (phase Sleeping).")
     expired_at: str | None = Field(None, alias="expiredAt",
                                    description="When devns expired it (UTC, RFC 3339); retention counts from here.")
     observed_generation: int | None = Field(None, alias="observedGeneration",

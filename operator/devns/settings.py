@@ -90,6 +90,10 @@ class Settings(BaseSettings):
         description="Namespace names or glob patterns (ingress-*) of platform namespaces every DevNamespace may "
                     "admit ingress from (spec.network.allowFromNamespaces) although no DevNamespace manages them; "
                     "a namespace a DevNamespace manages is judged by its owners only, whatever its name.")
+    idle_sleep_after: str = Field("none", description="spec.idle.sleepAfter for DevNamespaces (and classes) that "
+                                                      "set none; 'none' = never sleep.")
+    idle_delete_after: str = Field("none", description="spec.idle.deleteAfter for DevNamespaces (and classes) "
+                                                       "that set none; 'none' = never delete for inactivity.")
     seed_kinds: list[str] = Field(
         default_factory=lambda: list(SEEDABLE_KINDS),
         description="Kinds a DevNamespaceClass may seed into its namespaces (spec.seed manifests and copies); "
@@ -106,7 +110,7 @@ class Settings(BaseSettings):
             raise ValueError(f"cannot seed {', '.join(unknown)}: seedable kinds are {', '.join(SEEDABLE_KINDS)}")
         return value
 
-    @field_validator("default_ttl", "max_ttl")
+    @field_validator("default_ttl", "max_ttl", "idle_sleep_after", "idle_delete_after")
     @classmethod
     def _duration_or_none(cls, value: str) -> str:
         optional_duration(value)

@@ -186,7 +186,7 @@ def test_expires_at_pattern_and_range(schema):
 
 def test_printer_columns(version):
     assert [c["name"] for c in version["additionalPrinterColumns"]] == [
-        "Namespace", "Owner", "Team", "Class", "Requester", "Phase", "Expires", "Age"]
+        "Namespace", "Owner", "Team", "Class", "Requester", "Phase", "Expires", "Because", "Age"]
     age = version["additionalPrinterColumns"][-1]
     assert age == {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
 

@@ -29,7 +29,7 @@ LAYERS = [
     {"classes"},
     {"seeds"},
     {"render"},
-    {"gc", "diff", "status", "outcome", "requesters", "trust"},
+    {"gc", "diff", "status", "outcome", "requesters", "trust", "idle"},
     {"settings"},
     {"class_models"},
     {"models"},
@@ -84,9 +84,9 @@ def test_imports_point_down(path):
                     "higher layer")
 
 
-#: What the paths of the reconcile package may share: the context, and provisioning's helper for seeds (which
-#: imports only the context).
-SHARED = {"context": set(), "seeding": {"context"}}
+#: What the paths of the reconcile package may share: the context, provisioning's helper for seeds and the
+#: lifecycle's for idle namespaces (which import only the context).
+SHARED = {"context": set(), "seeding": {"context"}, "idling": {"context"}}
 
 
 def test_reconcile_modules_share_only_the_context():

@@ -494,4 +494,4 @@ def test_status_reads_camel_case():
 
 def test_status_refuses_unknown_phase():
     with pytest.raises(ValidationError):
-        DevNamespaceStatus.model_validate({"phase": "Sleeping"})
+        DevNamespaceStatus.model_validate({"phase": "Hibernating"})
