@@ -17,6 +17,7 @@ from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
 from .contract import PHASES as PHASE_NAMES
 from .outcome import RECONCILE_RESULTS, Outcome, Result
+from .status import INACTIVE
 
 disable_created_metrics()  # no *_created series: they double the output and nobody alerts on them
 
@@ -36,6 +37,13 @@ ORPHAN_DELETIONS = Counter("devns_orphan_deletions_total", "Namespaces (with a v
                            "would have been).", ["dry_run"])
 CLASS_RERENDERS = Counter("devns_class_rerenders_total", "DevNamespaces reconciled again because their "
                           "DevNamespaceClass changed, by result (ok, failed: retried with the class).", ["result"])
+SLEEPS = Counter("devns_sleeps_total", "Namespaces put to sleep after spec.idle.sleepAfter without activity "
+                 "(dry_run=true: would have been).", ["dry_run"])
+WAKES = Counter("devns_wakes_total", "Sleeping namespaces woken (kubectl devns wake, a spec change, their owners' "
+                "use).")
+INACTIVITY_DELETIONS = Counter("devns_inactivity_deletions_total", "Namespaces deleted after spec.idle.deleteAfter "
+                               "without activity (dry_run=true: would have been; also in "
+                               "devns_expiry_deletions_total).", ["dry_run"])
 NEXT_EXPIRY = Gauge("devns_next_expiry_seconds", "Seconds until the soonest DevNamespace expiry (+Inf if none).")
 DEVNAMESPACES = Gauge("devns_devnamespaces", "DevNamespaces by phase.", ["phase"])
 SIGNING_KEY_MISSING = Gauge("devns_signing_key_missing", "1 when the signing key Secret was missing at start-up "
@@ -98,6 +106,9 @@ COUNTERS: dict[Result, tuple[Counter, tuple[str, ...]]] = {
     Result.WARNED: (WARNINGS_SENT, ()),
     Result.ORPHAN_DELETED: (ORPHAN_DELETIONS, ("false",)),
     Result.WOULD_DELETE_ORPHAN: (ORPHAN_DELETIONS, ("true",)),
+    Result.SLEPT: (SLEEPS, ("false",)),
+    Result.WOULD_SLEEP: (SLEEPS, ("true",)),
+    Result.WOKEN: (WAKES, ()),
 }
 
 
@@ -108,6 +119,8 @@ def record(outcome: Outcome, uid: str | None, seconds: float) -> None:
     if outcome.result in COUNTERS:
         counter, labels = COUNTERS[outcome.result]
         (counter.labels(*labels) if labels else counter).inc()
+    if outcome.result in (Result.EXPIRED, Result.WOULD_EXPIRE) and outcome.reason == INACTIVE:
+        INACTIVITY_DELETIONS.labels("true" if outcome.result is Result.WOULD_EXPIRE else "false").inc()
     if outcome.result is Result.REPAIRED:
         for item in outcome.applied:
             DRIFT_REPAIRS.labels(item.split("/", 1)[0]).inc()

@@ -35,6 +35,9 @@ class Result(StrEnum):
     LOOKALIKE = "lookalike"  # a namespace labelled as devns's without a valid proof was reported
     BLOCKED = "blocked"  # no signing key devns may use (missing, or wrong): nothing was signed or deleted
     WAITING = "waiting"  # over its class's budget: Pending, nothing created, looked at again when room appears
+    SLEPT = "slept"  # idle: workloads scaled down, CronJobs suspended
+    WOULD_SLEEP = "would-sleep"  # dry-run: they would have been
+    WOKEN = "woken"  # what sleep did was restored
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ EFFECTS: dict[Result, Effect] = {
     Result.LOOKALIKE: Effect(warn=True, reconcile=False),
     Result.BLOCKED: Effect(event=("Warning", None), only_news=True, warn=True),
     Result.WAITING: Effect(event=("Normal", None), only_news=True),
+    Result.SLEPT: Effect(event=("Normal", "Sleeping")),
+    Result.WOULD_SLEEP: Effect(event=("Normal", "WouldSleep")),
+    Result.WOKEN: Effect(event=("Normal", "Woken")),
 }
 
 #: The label values ``devns_reconciles_total`` can carry, for its help text and the README.
@@ -87,6 +93,7 @@ class Outcome:
     removed: list[str] = field(default_factory=list)
     namespace: str | None = None
     expires_at: dt.datetime | None = None
+    expires_because: str = "ttl"  # which deadline expires_at is: "ttl" or "inactivity"
     retry_after: float | None = None
     status: dict[str, Any] | None = None  # the status keys Kopf's patch must carry (None: already right)
     seeds: list[dict[str, str]] | None = None  # provisioning: the class's seeds as applied (status.seeds)

@@ -16,6 +16,8 @@ from .units import format_time
 READY = "Ready"
 EXPIRING = "Expiring"
 EXPIRED = "Expired"
+SLEEPING = "Sleeping"  # a phase, and the condition that says why (or what dry-run would do)
+INACTIVE = "Inactive"  # the reason of an expiry for inactivity (spec.idle.deleteAfter)
 
 
 def set_condition(conditions: list[dict[str, Any]], *, type: str, status: str, reason: str, message: str,

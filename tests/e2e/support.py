@@ -4,6 +4,7 @@ install list) is in testkit (devtools/testkit)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -198,3 +199,21 @@ def wait_resumed(operator, live: list[str], expected: set[str], either: set[str]
              what=f"{len(expected)} DevNamespaces resumed as unchanged")
     unchanged = reconciles(operator, Result.UNCHANGED.value)
     assert len(expected) <= unchanged <= len(expected) + len(either), (unchanged, sorted(expected), sorted(either))
+
+
+@contextlib.contextmanager
+def operator_with(operator, **env):
+    """Run the session's operator with other settings for the duration of a test, then restore it."""
+    operator.restart(**env)
+    try:
+        yield operator
+    finally:
+        operator.restart()
+
+
+def events(dns, name: str, reason: str, namespace: str | None = None) -> list:
+    if namespace:
+        items = dns.core.list_namespaced_event(namespace).items
+    else:
+        items = dns.core.list_event_for_all_namespaces(field_selector=f"involvedObject.name={name}").items
+    return [e for e in items if e.reason == reason and e.involved_object.name == name]

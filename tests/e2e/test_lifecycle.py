@@ -6,34 +6,15 @@ created, the garbage collector removing an ownerReference)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 import pytest
 
 from devns.units import parse_time
-from support import error_of, gone, unique
+from support import error_of, events, gone, operator_with, unique
 from testkit.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("operator")
-
-
-@contextlib.contextmanager
-def operator_with(operator, **env):
-    """Run the session's operator with other settings for the duration of a test, then restore it."""
-    operator.restart(**env)
-    try:
-        yield operator
-    finally:
-        operator.restart()
-
-
-def events(dns, name: str, reason: str, namespace: str | None = None) -> list:
-    if namespace:
-        items = dns.core.list_namespaced_event(namespace).items
-    else:
-        items = dns.core.list_event_for_all_namespaces(field_selector=f"involvedObject.name={name}").items
-    return [e for e in items if e.reason == reason and e.involved_object.name == name]
 
 
 def test_expired_namespace_and_contents_are_deleted_then_the_devnamespace(dns, operator):

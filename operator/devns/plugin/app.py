@@ -18,6 +18,7 @@ from .session import Session, kube_options
 COMMANDS = {
     "onboard": "credentials:onboard", "token": "credentials:token", "create": "create:create",
     "list": "listing:list_", "status": "show:status", "extend": "change:extend", "delete": "change:delete",
+    "wake": "change:wake",
 }
 
 
@@ -40,7 +41,7 @@ Admins:     kubectl devns onboard dana@example.com --team payments
             kubectl devns token ci-payments --service-account deployer
 Developers: kubectl devns create            (prompts for what is missing)
             kubectl devns list --mine
-            kubectl devns status NAME | extend NAME 3d | delete NAME
+            kubectl devns status NAME | extend NAME 3d | wake NAME | delete NAME
 """
 
 

@@ -1,4 +1,7 @@
-"""``kubectl devns extend`` and ``kubectl devns delete``: a DevNamespace's lifetime.
+"""``kubectl devns extend``, ``wake`` and ``delete``: a DevNamespace's lifetime.
+
+``wake`` sets the annotation ``devns.io/wake`` to now: a sleeping namespace gets its workloads back, and any
+namespace counts it as activity (its idle sleep and deletion move later).
 
 ``extend`` rewrites the spec field the lifetime comes from (``extension``: pure arithmetic, the clock passed in);
 the API server holds the result to the self-service limits and its refusal is printed as is. ``delete`` asks for
@@ -14,6 +17,7 @@ from typing import Any
 
 import click
 
+from ..contract import ANN_WAKE
 from ..units import format_duration, format_time, parse_duration, parse_time
 from .devnamespaces import DevNamespaceApi, created_at, namespace_of
 from .errors import PluginError
@@ -39,6 +43,12 @@ Examples:
 \b
   # No question, and do not wait for the namespace to be gone
   kubectl devns delete alice-payments --yes --no-wait
+"""
+
+WAKE_EXAMPLES = """\b
+Examples:
+  # Back from holiday: workloads as they were, and the idle clock starts again
+  kubectl devns wake alice-payments
 """
 
 _MINUTE = dt.timedelta(minutes=1)
@@ -135,3 +145,28 @@ def delete(session, name: str, yes: bool, output: str | None, wait: bool, timeou
     kind = resource_name(name).split("/")[0]
     click.echo(resource_name(name) if output == "name" else f'{kind} "{name}" deleted' +
                ("" if wait else f" (namespace {namespace} is being deleted)"))
+
+
+@click.command(epilog=WAKE_EXAMPLES)
+@click.argument("name")
+@output_option("name", default="a message")
+@wait_options("the namespace is awake", "1m")
+@kube_options
+@pass_session
+def wake(session, name: str, output: str | None, wait: bool, timeout: dt.timedelta) -> None:
+    """Wake a sleeping DevNamespace (its Deployments, StatefulSets and CronJobs as they were before it slept), or
+    record activity on one that is awake: its idle sleep and deletion (spec.idle) count from now."""
+    api = DevNamespaceApi(session.api)
+    obj = api.require(name)
+    if obj["metadata"].get("deletionTimestamp") or (obj.get("status") or {}).get("phase") == "Expired":
+        raise PluginError(f'DevNamespace "{name}" has expired or is being deleted: create a new one')
+    asleep = (obj.get("status") or {}).get("phase") == "Sleeping"
+    api.annotate(name, {ANN_WAKE: format_time(dt.datetime.now(dt.timezone.utc))})
+    if asleep and wait:
+        api.wait_awake(name, timeout.total_seconds())
+    if output == "name":
+        click.echo(resource_name(name))
+    elif asleep:
+        click.echo(f"{resource_name(name)} woken" if wait else f"{resource_name(name)} is waking up")
+    else:
+        click.echo(f"{resource_name(name)} was awake: activity recorded, its idle clock starts again")

@@ -154,8 +154,23 @@ class DevNamespaceApi:
         """A JSON merge patch of the spec (None deletes a field)."""
         return self.custom.patch_cluster_custom_object(GROUP, VERSION, PLURAL, name, {"spec": spec})
 
+    def annotate(self, name: str, annotations: dict[str, str | None]) -> dict[str, Any]:
+        """A JSON merge patch of the annotations (None deletes one)."""
+        return self.custom.patch_cluster_custom_object(GROUP, VERSION, PLURAL, name,
+                                                       {"metadata": {"annotations": annotations}})
+
     def delete(self, name: str) -> None:
         self.custom.delete_cluster_custom_object(GROUP, VERSION, PLURAL, name)
+
+    def wait_awake(self, name: str, timeout: float = READY_TIMEOUT,
+                   clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
+        """The DevNamespace once it is no longer Sleeping (the operator has restored its workloads)."""
+        def check() -> dict[str, Any] | None:
+            obj = self.require(name)
+            return obj if (obj.get("status") or {}).get("phase") != "Sleeping" else None
+        return poll(check, timeout, lambda: PluginError(
+            f'DevNamespace "{name}" is still Sleeping after {timeout:.0f} s; is the devns operator running? See: '
+            f"kubectl describe devnamespace {name}"), clock)
 
     def wait_ready(self, name: str, timeout: float = READY_TIMEOUT,
                    clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:

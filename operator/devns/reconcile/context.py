@@ -52,6 +52,8 @@ class Context:
     foreign_proofs: int = 0
     desired: DesiredCache = field(init=False, compare=False, repr=False)
     reported: set[str] = field(default_factory=set, compare=False, repr=False)
+    #: DevNamespace uid -> when its sleeping namespace was last looked at for activity (``lifecycle``).
+    looked: dict[str, dt.datetime] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "desired", DesiredCache(self.settings))

@@ -21,14 +21,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, Iterable, Mapping
 
-from .. import budgets, gc
+from .. import budgets, gc, idle
 from ..contract import ANN_CREATED_BY, ANN_PROOF, CHILD_KINDS, KIND, KINDS, SEED_ONLY_KINDS, children_selector
 from ..desired import Desired, namespace_of, ref_of
 from ..kube import ApiError, Kube
 from ..outcome import Outcome, Result
 from ..render import DevNamespaceRef, SpecProblem
 from ..requesters import OVER_BUDGET, OVER_LIMIT, Peer, peer_of, used_before, waiting_for
-from ..status import EXPIRING, ready_status, set_condition, status_patch
+from ..status import EXPIRING, SLEEPING, ready_status, set_condition, status_patch
 from ..trust import CONDITION as SOURCES_TRUSTED, Decision
 from ..units import format_time, parse_time
 from .seeding import amend, create_seed, is_seed, write_seed, write_unread
@@ -51,14 +51,14 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
     try:
         if isinstance(desired, SpecProblem):
             raise desired
-        if desired.expired(now):
+        expires_at, because = idle.effective_expiry(desired.expires_at, desired.idle, body)
+        if expires_at is not None and now >= expires_at:
             # the lifecycle owns what happens now; nothing to apply, nothing to announce
             return Outcome(Result.SKIPPED, status.get("phase") or "Expired", "Expired",
-                           f"expired at {format_time(desired.expires_at)}", namespace=ns,
-                           expires_at=desired.expires_at)
+                           f"expired at {format_time(expires_at)}", namespace=ns, expires_at=expires_at)
         if desired.problem is not None:
             raise desired.problem
-        if status.get("phase") not in ("Ready", EXPIRING):
+        if status.get("phase") not in ("Ready", EXPIRING, SLEEPING):
             _check_room(body, peers, now)
             _check_budget(ctx, desired, body, peers, bodies, now)
         if ctx.key is None:
@@ -67,7 +67,7 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
         else:
             outcome = _apply(ctx, desired, first=not status.get("phase"),
                              fresh=status.get("phase") in (None, "", "Pending"), seeded=status.get("seeds") or [])
-        outcome.expires_at = desired.expires_at
+        outcome.expires_at, outcome.expires_because = expires_at, because
         if desired.notice and outcome.phase == "Ready":
             outcome.message = f"{outcome.message}; {desired.notice}"
     except SpecProblem as problem:
@@ -84,14 +84,16 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
         outcome = Outcome(Result.WAITING, "Pending", OVER_BUDGET, str(exc), namespace=ns)
 
     phase = outcome.phase
-    if phase == "Ready" and status.get("phase") == EXPIRING:
-        phase = EXPIRING  # the lifecycle owns that distinction
+    if phase == "Ready" and status.get("phase") in (EXPIRING, SLEEPING):
+        phase = status["phase"]  # the lifecycle owns those distinctions
     keep_expiry = (outcome.expires_at if outcome.result not in (Result.FAILED, Result.RETRY)
                    else status.get("expiresAt"))
     ready = outcome.phase == "Ready" and outcome.result is not Result.BLOCKED
     desired_status = ready_status(status, phase=phase, ready=ready, reason=outcome.reason,
                                   message=outcome.message, generation=body["metadata"].get("generation"),
                                   namespace=outcome.namespace, expires_at=keep_expiry, now=now)
+    desired_status["expiresBecause"] = ((outcome.expires_because if keep_expiry is outcome.expires_at
+                                         else status.get("expiresBecause")) if keep_expiry else None)
     # the class that applied (spec.class or the default one); kept as it was when the spec cannot be read
     desired_status["class"] = desired.class_name if isinstance(desired, Desired) else status.get("class")
     # the class's seeds as applied; as they were when nothing was applied
