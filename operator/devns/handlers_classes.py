@@ -151,8 +151,8 @@ def rerender(memo: kopf.Memo, name: str, peers: kopf.Index, sources: kopf.Index,
     ctx, started = memo.ctx, time.monotonic()
     try:
         body = ctx.kube.get(KIND, name)
-        if body is None or body["metadata"].get("deletionTimestamp"):
-            return True
+        if body is None or body["metadata"].get("deletionTimestamp") or not (body.get("status") or {}).get("phase"):
+            return True  # gone, going, or not provisioned yet: its own create handler renders it with the class
         outcome = reconcile.reconcile(ctx, body, utcnow(), **reconcile_inputs(ctx, body, peers, sources, by_uid))
         memo.wakeups.wake(body["metadata"]["uid"])
         handlers_network.announce(memo.events, body, outcome)

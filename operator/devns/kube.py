@@ -115,8 +115,10 @@ class Kube:
         return self.request("POST", self.path(obj["kind"], namespace=meta.get("namespace")), body=obj,
                             query=[("fieldManager", FIELD_MANAGER)], parse=parse)
 
-    def apply(self, obj: dict[str, Any], live: dict[str, Any] | None = None) -> None:
-        """Server-side apply with devns's field manager; force: devns's fields are devns's.
+    def apply(self, obj: dict[str, Any], live: dict[str, Any] | None = None, *, force: bool = True,
+              parse: bool = False) -> dict[str, Any] | None:
+        """Server-side apply with devns's field manager; ``force``: devns's fields are devns's (without it, a
+        field another manager set to another value is a 409 conflict). ``parse``: return the object.
 
         ``live``: the object as last read. If devns created it with POST, its fields are first handed from the
         Update entry to an Apply entry (one patch, conditional on ``live``'s resourceVersion), so this apply can
@@ -127,8 +129,8 @@ class Kube:
         if upgraded is not None:
             self.request("PATCH", path, content_type=MERGE, parse=False, body={"metadata": {
                 "resourceVersion": live["metadata"]["resourceVersion"], "managedFields": upgraded}})
-        self.request("PATCH", path, body=obj, content_type=APPLY,
-                     query=[("fieldManager", FIELD_MANAGER), ("force", "true")], parse=False)
+        return self.request("PATCH", path, body=obj, content_type=APPLY, parse=parse,
+                            query=[("fieldManager", FIELD_MANAGER), ("force", "true" if force else "false")])
 
     def replace(self, obj: dict[str, Any], live: dict[str, Any]) -> None:
         """PUT ``obj`` over ``live`` (conditional on its resourceVersion): every field ``obj`` declares is set

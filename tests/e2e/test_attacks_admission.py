@@ -447,8 +447,8 @@ def test_compromised_operator_seeds_only_its_own_objects_in_devns_namespaces(ope
     op.refused(op.run("delete", "configmap", "tenant-config", "-n", name, "--dry-run=server"), OPERATOR_LIMITS,
                f"ConfigMap {name}/tenant-config: the devns operator writes only objects labelled")
     op.refused(op.create({**managed, "metadata": {"name": "planted", "namespace": "kube-system", "labels": MANAGED}}),
-               OPERATOR_LIMITS, "ConfigMap planted in namespace kube-system: the devns operator seeds objects only "
-                                "into namespaces it manages")
+               OPERATOR_LIMITS, "ConfigMap planted in namespace kube-system: the devns operator writes these only in "
+                                "namespaces it manages")
     token = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
              "metadata": {"name": "tok", "namespace": name, "labels": MANAGED,
                           "annotations": {"kubernetes.io/service-account.name": "default"}}}
@@ -459,6 +459,40 @@ def test_compromised_operator_seeds_only_its_own_objects_in_devns_namespaces(ope
     op.allowed(op.create({**managed, "metadata": {"name": "seeded", "namespace": name, "labels": MANAGED}}))
     op.allowed(op.run("patch", "serviceaccount", "default", "-n", name, "--dry-run=server", "-p",
                       '{"imagePullSecrets": [{"name": "registry"}]}'))
+
+
+def test_compromised_operator_only_scales_and_suspends_tenants_workloads(operator_sa, dns, api):
+    """Idle sleep lets the operator patch the owners' own Deployments, StatefulSets and CronJobs: only their replicas
+    and suspend (and annotations) in namespaces devns manages; not what runs (image, command, schedule), not a
+    delete, not anywhere else."""
+    op, name = operator_sa, ready(dns, "ned@example.com")
+    apps, batch = kubernetes.client.AppsV1Api(api), kubernetes.client.BatchV1Api(api)
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "w:1"}]}}
+    apps.create_namespaced_deployment(name, {"metadata": {"name": "web"}, "spec": {
+        "replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": template}})
+    batch.create_namespaced_cron_job(name, {"metadata": {"name": "nightly"}, "spec": {
+        "schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+            "restartPolicy": "Never", "containers": [{"name": "job", "image": "j:1"}]}}}}}})
+    op.allowed(op.run("patch", "deployment", "web", "-n", name, "--dry-run=server", "-p",
+                      '{"spec": {"replicas": 0}, "metadata": {"annotations": {"devns.io/replicas-before-sleep": "2"}}}'))
+    op.refused(op.run("set", "image", "deployment/web", "web=evil:1", "-n", name, "--dry-run=server"),
+               OPERATOR_LIMITS, f"Deployment {name}/web: the devns operator writes only objects labelled")
+    op.refused(op.run("delete", "deployment", "web", "-n", name, "--dry-run=server"), OPERATOR_LIMITS,
+               f"Deployment {name}/web: the devns operator writes only objects labelled")
+    op.allowed(op.run("patch", "cronjob", "nightly", "-n", name, "--dry-run=server", "-p",
+                      '{"spec": {"suspend": true}}'))
+    op.refused(op.run("patch", "cronjob", "nightly", "-n", name, "--dry-run=server", "-p",
+                      '{"spec": {"schedule": "* * * * *"}}'), OPERATOR_LIMITS,
+               f"CronJob {name}/nightly: the devns operator only suspends and resumes CronJobs")
+    payments = unique("payments-prod")
+    dns.core.create_namespace({"metadata": {"name": payments}})
+    apps.create_namespaced_deployment(payments, {"metadata": {"name": "web"}, "spec": {
+        "replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": template}})
+    op.refused(op.run("patch", "deployment", "web", "-n", payments, "--dry-run=server", "-p",
+                      '{"spec": {"replicas": 0}}'), OPERATOR_LIMITS,
+               f"Deployment web in namespace {payments}: the devns operator writes these only in namespaces it "
+               "manages")
+    dns.core.delete_namespace(payments)
 
 
 def test_compromised_operator_cannot_mint_tokens(operator_sa, grant):

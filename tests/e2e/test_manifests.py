@@ -336,6 +336,36 @@ def test_class_seeds_with_the_installed_rbac_and_operator_policy(own_cluster, op
         custom.delete_cluster_custom_object("devns.io", "v1alpha1", "devnamespaceclasses", cls)
 
 
+def test_idle_sleep_and_wake_with_the_installed_rbac_and_operator_policy(own_cluster, operator_kubeconfig,
+                                                                         settings_env, dns, admin):
+    """Idle reclamation lists the namespace's objects and scales and suspends the owners' own workloads: with the
+    installed RBAC, and within operator-policy.yaml (replicas and suspend only)."""
+    api = client(admin)
+    apps, batch = kubernetes.client.AppsV1Api(api), kubernetes.client.BatchV1Api(api)
+    name = unique("pkg-idle")
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "w:1"}]}}
+    log = own_cluster.state_dir / "logs" / "operator-sa-idle.log"
+    with running(operator_kubeconfig, log, settings_env) as proc:
+        dns.create(name, idle={"sleepAfter": "3s"})
+        dns.wait_phase(name, "Ready", timeout=30)
+        apps.create_namespaced_deployment(name, {"metadata": {"name": "web"}, "spec": {
+            "replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": template}})
+        batch.create_namespaced_cron_job(name, {"metadata": {"name": "nightly"}, "spec": {
+            "schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "Never", "containers": [{"name": "job", "image": "j:1"}]}}}}}})
+        dns.wait_phase(name, "Sleeping", timeout=30)
+        assert apps.read_namespaced_deployment("web", name).spec.replicas == 0
+        assert batch.read_namespaced_cron_job("nightly", name).spec.suspend is True
+        dns.custom.patch_cluster_custom_object("devns.io", "v1alpha1", "devnamespaces", name, {
+            "metadata": {"annotations": {"devns.io/wake": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}})
+        dns.wait_phase(name, "Ready", timeout=30)
+        assert apps.read_namespaced_deployment("web", name).spec.replicas == 2
+        assert not batch.read_namespaced_cron_job("nightly", name).spec.suspend
+        assert_no_rbac_errors(proc)
+        dns.delete(name)
+        wait_for(lambda: gone(lambda: dns.get(name)), timeout=60, what="DevNamespace gone")
+
+
 # -- (c) a missing permission is reported, not a hang -------------------------------------------------------------
 
 def can_i(binaries, kubeconfig: str, *args: str) -> bool:

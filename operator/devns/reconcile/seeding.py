@@ -39,17 +39,35 @@ def refused(obj: Mapping[str, Any], exc: ApiError) -> SpecProblem:
 
 
 def create_seed(kube: Kube, obj: dict[str, Any]) -> dict[str, Any] | None:
-    """POST a seed; the created object (its uid). Raises SpecProblem when its name is taken or it is refused."""
+    """POST a seed; the created object (its uid). Raises SpecProblem when its name is taken or it is refused.
+
+    One of that name may be devns's own after all (created by a reconcile of the same DevNamespace running at the
+    same time, or just before the operator stopped): a readable one is read and kept if it is owned by this
+    DevNamespace; a Secret, which devns may not read, is applied without force, which fails on any field another
+    manager set differently (the data of someone else's Secret), so it is taken only if it is the same."""
     try:
         return kube.create(obj)
     except ApiError as exc:
-        if exc.status == 409:
-            raise SpecProblem("SeedConflict", f"seed {describe(obj)} cannot be created in namespace "
-                                              f"{obj['metadata']['namespace']}: an object of that name exists and "
-                                              "devns does not own it (rename or delete it)") from exc
-        if exc.retriable:
+        if exc.status != 409:
+            if exc.retriable:
+                raise
+            raise refused(obj, exc) from exc
+    meta, owner = obj["metadata"], obj["metadata"]["ownerReferences"][0]["uid"]
+    try:
+        if KINDS[obj["kind"]].readable:
+            current = kube.get(obj["kind"], meta["name"], meta["namespace"])
+            owned = any(o.get("uid") == owner for o in (current or {}).get("metadata", {}).get("ownerReferences")
+                        or [])
+            if owned:
+                write(kube, obj, current)
+                return current
+        else:
+            return kube.apply(obj, force=False, parse=True)
+    except ApiError as exc:
+        if exc.status not in (403, 409):
             raise
-        raise refused(obj, exc) from exc
+    raise SpecProblem("SeedConflict", f"seed {describe(obj)} cannot be created in namespace {meta['namespace']}: "
+                                      "an object of that name exists and devns does not own it (rename or delete it)")
 
 
 def write_seed(kube: Kube, obj: dict[str, Any], current: dict[str, Any] | None) -> bool:
