@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import scenarios as s
     from . import classes as bench_class
     from .onboarding import onboarding
+    from .reclaim import reclaim
 
     operator_env = {"DEVNS_WORKER_LIMIT": str(args.worker_limit)} if args.worker_limit else {}
     os.environ.update(operator_env)  # so Settings() here sees what the operator sees
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             bench_class.class_rollout(b, "3", "first")  # every DevNamespace present is of the class
             bench_class.class_rollout(b, "4", "second")
             bench_class.seed_rotation(b)
+            reclaim(b)  # idle namespaces: sleep and wake every one present
             s.grow(b, args.beyond)
             # Last: their namespaces stay (the operator does not see them: other labels), and the floor stops the
             # operator for good.

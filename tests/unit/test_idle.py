@@ -122,3 +122,8 @@ def test_a_workload_running_again_in_a_sleeping_namespace_is_use():
     owners_own = {"kind": "CronJob", "metadata": {"name": "n"}, "spec": {"suspend": False}}
     assert running([asleep, scaled]) and running([resumed])
     assert not running([asleep, owners_own])
+
+
+def test_a_sleeping_namespace_without_an_idle_policy_any_more_wakes():
+    asleep = devnamespace(status={"phase": "Sleeping", "sleepingSince": format_time(CREATED + H)})
+    assert expiry_due(ctx(), asleep, CREATED + 2 * H).action == Action.WAKE

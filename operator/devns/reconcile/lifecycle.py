@@ -87,6 +87,8 @@ def expiry_due(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Expir
     status = body.get("status") or {}
     expires, ns, because, activity, sleep_at = desired.expires_at, desired.namespace, "ttl", None, None
     sleeping = status.get("phase") == SLEEPING
+    if sleeping and not desired.idle.active:  # the idle policy was removed: nothing keeps it asleep
+        return ExpiryDue(Action.WAKE, None, expires, ns, activity=now)
     if desired.idle.active and status.get("phase") != EXPIRED:
         activity = idle.known_activity(body)
         since = parse_time(status["sleepingSince"]) if sleeping and status.get("sleepingSince") else None
