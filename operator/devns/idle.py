@@ -3,9 +3,10 @@
 **Activity** is the newest of: a write to an object in the namespace by someone other than devns and Kubernetes's
 own controllers (``metadata.managedFields[].time`` of every entry whose manager is not a system one; writes to
 the status do not count), in a sleeping namespace a workload running again (``running``: a ``kubectl scale``
-records no time), a change of the DevNamespace's spec (its own managedFields,
-same rule), an explicit wake (annotation ``devns.io/wake``, which ``kubectl devns wake`` sets to the time), the
-last activity the operator recorded (``status.lastActivity``) and the DevNamespace's creation.
+records no time), a change of the DevNamespace's spec (its own managedFields, same rule), an explicit wake (the
+time the API server recorded for the last write of the annotation ``devns.io/wake``, which ``kubectl devns wake``
+sets), the last activity the operator recorded (``status.lastActivity``) and the DevNamespace's creation. Every
+time is one the API server stamped: none can be written into the future.
 
 ``due`` turns that into deadlines: sleep at activity + ``sleepAfter`` (unless asleep already), delete at
 activity + ``deleteAfter``. A deadline is only a time to look again: the lifecycle lists the namespace then, and
@@ -57,12 +58,14 @@ def known_activity(body: Mapping[str, Any]) -> dt.datetime:
 
 
 def woken_at(body: Mapping[str, Any]) -> dt.datetime | None:
-    """When ``kubectl devns wake`` asked (annotation ``devns.io/wake``); None if never or unreadable."""
-    value = (body["metadata"].get("annotations") or {}).get(ANN_WAKE)
-    try:
-        return parse_time(value) if value else None
-    except ValueError:
-        return None
+    """When ``kubectl devns wake`` last asked: the time the API server stamped on the write that set the annotation
+    ``devns.io/wake`` (its managedFields entry), never the value someone wrote into it (a time far in the future
+    would keep a namespace awake forever); None if never."""
+    key = f"f:{ANN_WAKE}"
+    times = [parse_time(e["time"]) for e in (body["metadata"].get("managedFields") or [])
+             if e.get("time") and key in (((e.get("fieldsV1") or {}).get("f:metadata") or {}).get("f:annotations")
+                                          or {})]
+    return max(times, default=None)
 
 
 def newest(known: dt.datetime, objects: Iterable[Mapping[str, Any]]) -> dt.datetime:

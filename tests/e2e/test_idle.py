@@ -12,7 +12,7 @@ import time
 import pytest
 from kubernetes.client import AppsV1Api, BatchV1Api, CoreV1Api
 
-from devns.contract import ANN_REPLICAS_BEFORE_SLEEP, ANN_SUSPENDED_FOR_SLEEP
+from devns.contract import ANN_REPLICAS_BEFORE_SLEEP, ANN_SUSPENDED_FOR_SLEEP, ANN_WAKE, GROUP, PLURAL, VERSION
 from devns.units import parse_time
 from support import devns_cli, events, gone, operator_with, unique
 from testkit.clients import client
@@ -184,4 +184,15 @@ def test_a_restart_while_asleep_keeps_the_replicas_and_wakes_correctly(dns, owne
     assert devns_cli(binaries, kubeconfig, "wake", name).returncode == 0
     assert replicas(apps, name) == {"web": 3, "off": 0, "db": 2}
     assert operator.metric("devns_wakes_total") >= 1
+    dns.delete(name)
+
+
+def test_a_wake_dated_in_the_future_keeps_nothing_awake(dns, owner):
+    """The wake annotation's value is the writer's; devns counts only the time the API server stamped on the
+    write. A DevNamespace 'woken' until 2099 still sleeps sleepAfter after that write."""
+    name = idle_namespace(dns, owner, "forged", sleepAfter="4s")
+    dns.custom.patch_cluster_custom_object(GROUP, VERSION, PLURAL, name, {
+        "metadata": {"annotations": {ANN_WAKE: "2099-01-01T00:00:00Z"}}})
+    dns.wait_phase(name, "Sleeping", timeout=30)
+    assert parse_time(dns.get(name)["status"]["lastActivity"]).year < 2099
     dns.delete(name)

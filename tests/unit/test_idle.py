@@ -20,6 +20,11 @@ def entry(manager: str, at, subresource: str | None = None, fields: dict | None 
     return e
 
 
+def wake_entry(at) -> dict:
+    """The managedFields entry of `kubectl devns wake` setting the annotation (the API server's time)."""
+    return entry("kubectl-devns", at, fields={"f:metadata": {"f:annotations": {f"f:{ANN_WAKE}": {}}}})
+
+
 def obj(*entries) -> dict:
     return {"kind": "Deployment", "metadata": {"name": "app", "managedFields": list(entries)}}
 
@@ -53,7 +58,9 @@ def test_known_activity_of_a_devnamespace_spec_change_wake_and_record():
         entry("kubectl", CREATED + 3 * H, fields={"f:metadata": {"f:labels": {}}}),  # not the spec: no use
         entry("devns", CREATED + 4 * H)]
     assert known_activity(body) == CREATED + H
-    body["metadata"]["annotations"] = {ANN_WAKE: format_time(CREATED + 2 * H)}
+    body["metadata"]["annotations"] = {ANN_WAKE: "2099-01-01T00:00:00Z"}  # the value is never trusted
+    assert known_activity(body) == CREATED + H
+    body["metadata"]["managedFields"].append(wake_entry(CREATED + 2 * H))
     assert known_activity(body) == CREATED + 2 * H
     body["status"] = {"lastActivity": format_time(CREATED + 5 * H)}
     assert known_activity(body) == CREATED + 5 * H
@@ -91,7 +98,7 @@ def test_asleep_looks_again_every_sleep_after_and_wakes_on_a_wake():
     assert expiry_due(context, asleep, CREATED + 16 * H).action == Action.LOOK
     context.looked[asleep["metadata"]["uid"]] = CREATED + 16 * H
     assert expiry_due(context, asleep, CREATED + 17 * H).next_wake == CREATED + 24 * H
-    asleep["metadata"]["annotations"] = {ANN_WAKE: format_time(CREATED + 10 * H)}
+    asleep["metadata"]["managedFields"] = [wake_entry(CREATED + 10 * H)]
     woken = expiry_due(context, asleep, CREATED + 10 * H + M)
     assert woken.action == Action.WAKE and woken.activity == CREATED + 10 * H
 

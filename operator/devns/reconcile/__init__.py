@@ -6,7 +6,8 @@
 - ``bootstrap``: the signing key at start-up (never a new one while namespaces carry proofs: see ``KeyProblem``).
 - ``provision``: create/update/resume a DevNamespace (``reconcile``) and delete its namespace (``finalize``).
 - ``lifecycle``: expiry warnings, expiry and retention (``expiry_due`` pure, ``expiry_step``), its one status
-  writer.
+  writer; and idle namespaces' sleep, wake and expiry for inactivity (``idling``: the listing, scaling and
+  suspending they take).
 - ``drift``: put a changed or deleted managed object back (``drifted`` pure, ``repair``).
 - ``seeding``: what writing a class's seeds adds to provisioning, and copies following their source (``follow``).
 - ``sources``: what the API tells about sources of ingress (``look_up``).
