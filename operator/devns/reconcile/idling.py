@@ -49,11 +49,12 @@ def _patch(kube: Kube, obj: dict[str, Any], annotations: dict[str, str | None], 
         raise
 
 
-def sleep_namespace(kube: Kube, ns: str, dry_run: bool) -> list[str]:
-    """Scale down and suspend; the objects it did (or, dry-run, would do) it to."""
+def sleep_namespace(kube: Kube, ns: str, dry_run: bool, listed: list[dict[str, Any]]) -> list[str]:
+    """Scale down and suspend the objects of ``listed`` (what the look before it found: ``activity``); the
+    objects it did (or, dry-run, would do) it to."""
     done = []
     for kind in SLEEPING_KINDS:
-        for obj in _listed(kube, kind, ns):
+        for obj in (o for o in listed if o["kind"] == kind):
             annotations = obj["metadata"].get("annotations") or {}
             if kind == "CronJob":
                 if (obj.get("spec") or {}).get("suspend") or ANN_SUSPENDED_FOR_SLEEP in annotations:

@@ -142,7 +142,8 @@ def expiry_step(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Step
         if due.action is Action.LOOK:
             return Step(None, expiry_due(ctx, body, now).next_wake, due.expires)
     if due.action in (Action.SLEEP, Action.WAKE):
-        outcome, status = (_sleep if due.action is Action.SLEEP else _wake)(ctx, body, due, now)
+        outcome, status = (_sleep(ctx, body, due, now, objects) if due.action is Action.SLEEP
+                           else _wake(ctx, body, due, now))
         after = {**body, "status": {**(body.get("status") or {}), **status}}
         status.update(expiry_status(ctx, after))
         if not write_status(ctx.kube, body, status) and outcome.result is Result.WOULD_SLEEP:
@@ -186,10 +187,11 @@ def expiry_status(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     return {"expiresAt": expires and format_time(expires), "expiresBecause": because if expires else None}
 
 
-def _sleep(ctx: Context, body: Mapping[str, Any], due: ExpiryDue, now: dt.datetime):
-    """Scale down and suspend (dry-run: say what would be); phase Sleeping, an Event in the namespace."""
+def _sleep(ctx: Context, body: Mapping[str, Any], due: ExpiryDue, now: dt.datetime, listed: list[dict[str, Any]]):
+    """Scale down and suspend what the look found (dry-run: say what would be); phase Sleeping, an Event in the
+    namespace."""
     name, ns, dry_run = body["metadata"]["name"], due.namespace, ctx.settings.dry_run
-    done = sleep_namespace(ctx.kube, ns, dry_run)
+    done = sleep_namespace(ctx.kube, ns, dry_run, listed)
     idle_for = format_duration(now - due.activity)
     what = ", ".join(done) or "nothing was running"
     if dry_run:
