@@ -491,3 +491,10 @@ def test_the_seed_clusterrole_grants_exactly_the_default_seed_kinds_and_never_re
     assert sources["metadata"]["namespace"] == settings.seed_source_namespace
     assert sources["rules"] == [{"apiGroups": [""], "resources": ["configmaps", "secrets"],
                                  "verbs": ["get", "list", "watch"]}]
+
+
+def test_test_modules_have_one_basename_each():
+    """tests/ has no __init__.py: pytest imports test modules by basename, so one name in both tests/unit and
+    tests/e2e fails the whole collection ("import file mismatch")."""
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
