@@ -3,7 +3,8 @@
 
 pydantic's JSON Schema is turned into a Kubernetes *structural* schema: references inlined, titles and
 ``additionalProperties: false`` (and ``true`` next to ``x-kubernetes-preserve-unknown-fields``) dropped,
-``Optional[X]`` reduced to ``X``, null and empty defaults removed.
+``Optional[X]`` reduced to ``X``, a one-value ``Literal`` (``const``) made an ``enum``, null and empty defaults
+removed.
 A unit test fails when ``crds/`` and this output disagree, so the models stay the single source of truth.
 """
 
@@ -78,6 +79,8 @@ def _structural(node: Any, defs: dict[str, Any]) -> Any:
         node["x-kubernetes-validations"] = [*node.get("x-kubernetes-validations", []), {
             "rule": f"self.all(k, k.matches('{pattern}'))",
             "message": "keys must be Kubernetes resource names such as requests.cpu, limits.memory or pods"}]
+    if "const" in node:  # a one-value Literal: structural schemas know enum, not const
+        node = {**{k: v for k, v in node.items() if k != "const"}, "enum": [node["const"]]}
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key in ("title", "$defs", "propertyNames"):

@@ -9,8 +9,8 @@ Kopf's memo as ``memo.ctx``, with ``memo.wakeups`` (``Wakeups``) for the lifecyc
 - Network trust (``handlers_network``): which listed sources of ingress are trusted, judged from an index of the
   DevNamespaces for provisioning and drift alike; the listeners of a namespace are re-judged when it changes hands.
 - Lifecycle: one Kopf daemon per DevNamespace sleeps until its next deadline (a warning, the expiry, the end of
-  retention, an idle deadline: ``reconcile.lifecycle``) and is woken early when the DevNamespace changes; it makes no API call and uses no CPU while nothing is due,
-  and acts at the deadline instead of up to one interval late.
+  retention, an idle deadline: ``reconcile.lifecycle``) and is woken early when the DevNamespace changes; it makes
+  no API call and uses no CPU while nothing is due, and acts at the deadline instead of up to one interval late.
 - Drift and orphans: every kind in ``contract.GUARDED_KINDS`` is watched with a server-side label selector; an
   event whose object no longer matches its DevNamespace's desired state (from an in-memory index, no reads) is
   repaired at once, and a managed namespace whose DevNamespace is not in the index is an orphan candidate. All

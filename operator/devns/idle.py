@@ -135,3 +135,9 @@ def effective_expiry(ttl_expires: dt.datetime | None, policy: IdlePolicy,
         return ttl_expires, "ttl"
     at = known_activity(body) + policy.delete_after
     return (at, "inactivity") if ttl_expires is None or at < ttl_expires else (ttl_expires, "ttl")
+
+
+def because_status(expires: Any, because: str) -> str | None:
+    """``status.expiresBecause``: "inactivity" only when the expiry is the inactivity deadline; absent for the
+    TTL's (so DevNamespaces from before idle reclamation need no write)."""
+    return "inactivity" if expires and because == "inactivity" else None

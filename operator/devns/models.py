@@ -344,8 +344,9 @@ class DevNamespaceStatus(_Model):
                                                                 "or the default class when that is empty).")
     expires_at: str | None = Field(None, alias="expiresAt", description="Effective expiry (UTC, RFC 3339): the "
                                                                         "earlier of the TTL's and inactivity's.")
-    expires_because: Literal["ttl", "inactivity"] | None = Field(
-        None, alias="expiresBecause", description="Which deadline expiresAt is: ttl, or inactivity (spec.idle).")
+    expires_because: Literal["inactivity"] | None = Field(
+        None, alias="expiresBecause", description="inactivity when expiresAt is the inactivity deadline (spec.idle); "
+                                                  "absent when it is the TTL's.")
     last_activity: str | None = Field(None, alias="lastActivity",
                                       description="The last use of the namespace devns knows of (UTC, RFC 3339), "
                                                   "recorded when it decided something from it.")

@@ -184,7 +184,7 @@ def expiry_status(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(desired, Desired):
         return {}
     expires, because = idle.effective_expiry(desired.expires_at, desired.idle, body)
-    return {"expiresAt": expires and format_time(expires), "expiresBecause": because if expires else None}
+    return {"expiresAt": expires and format_time(expires), "expiresBecause": idle.because_status(expires, because)}
 
 
 def _sleep(ctx: Context, body: Mapping[str, Any], due: ExpiryDue, now: dt.datetime, listed: list[dict[str, Any]]):
@@ -287,4 +287,4 @@ def _expire(ctx: Context, body: Mapping[str, Any], due: ExpiryDue, now: dt.datet
     desired = ready_status(status, phase=EXPIRED, ready=False, reason=reason, message=message,
                            generation=body["metadata"].get("generation"), namespace=ns, expires_at=expires, now=now)
     return (Outcome(Result.EXPIRED, EXPIRED, reason, message, namespace=ns, expires_at=expires),
-            {**desired, "expiredAt": format_time(now), "expiresBecause": due.because})
+            {**desired, "expiredAt": format_time(now), "expiresBecause": idle.because_status(expires, due.because)})

@@ -92,8 +92,8 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
     desired_status = ready_status(status, phase=phase, ready=ready, reason=outcome.reason,
                                   message=outcome.message, generation=body["metadata"].get("generation"),
                                   namespace=outcome.namespace, expires_at=keep_expiry, now=now)
-    desired_status["expiresBecause"] = ((outcome.expires_because if keep_expiry is outcome.expires_at
-                                         else status.get("expiresBecause")) if keep_expiry else None)
+    desired_status["expiresBecause"] = (idle.because_status(keep_expiry, outcome.expires_because)
+                                        if keep_expiry is outcome.expires_at else status.get("expiresBecause"))
     # the class that applied (spec.class or the default one); kept as it was when the spec cannot be read
     desired_status["class"] = desired.class_name if isinstance(desired, Desired) else status.get("class")
     # the class's seeds as applied; as they were when nothing was applied
