@@ -8,8 +8,8 @@ time the API server recorded for the last write of the annotation ``devns.io/wak
 sets), the last activity the operator recorded (``status.lastActivity``) and the DevNamespace's creation. Every
 time is one the API server stamped: none can be written into the future.
 
-``due`` turns that into deadlines: sleep at activity + ``sleepAfter`` (unless asleep already), delete at
-activity + ``deleteAfter``. A deadline is only a time to look again: the lifecycle lists the namespace then, and
+``sleep_at`` and ``effective_expiry`` turn that into deadlines: sleep at activity + ``sleepAfter`` (unless asleep
+already), delete at activity + ``deleteAfter`` (or at the TTL's expiry, if that comes first). A deadline is only a time to look again: the lifecycle lists the namespace then, and
 newer activity moves it instead.
 """
 
@@ -93,21 +93,9 @@ class IdlePolicy:
         return self.sleep_after is not None or self.delete_after is not None
 
 
-@dataclass(frozen=True)
-class IdleDue:
-    """The idle deadlines from the last known activity (None: never)."""
-
-    sleep_at: dt.datetime | None
-    delete_at: dt.datetime | None
-
-    def sleep_due(self, now: dt.datetime) -> bool:
-        return self.sleep_at is not None and now >= self.sleep_at
-
-
-def due(policy: IdlePolicy, activity: dt.datetime, sleeping: bool) -> IdleDue:
-    """Deadlines counted from ``activity``; a sleeping namespace has no sleep deadline."""
-    return IdleDue(None if sleeping or policy.sleep_after is None else activity + policy.sleep_after,
-                   None if policy.delete_after is None else activity + policy.delete_after)
+def sleep_at(policy: IdlePolicy, activity: dt.datetime, sleeping: bool) -> dt.datetime | None:
+    """When sleep is due, counted from ``activity`` (None: never, or asleep already)."""
+    return None if sleeping or policy.sleep_after is None else activity + policy.sleep_after
 
 
 def running(objects: Iterable[Mapping[str, Any]]) -> bool:

@@ -4,7 +4,7 @@ what is due when (sleep, a look while asleep, wake, expiry for inactivity). Pure
 import pytest
 
 from devns.contract import ANN_WAKE
-from devns.idle import IdlePolicy, due, effective_expiry, is_use, known_activity, last_use, newest
+from devns.idle import IdlePolicy, effective_expiry, is_use, known_activity, last_use, newest, sleep_at
 from devns.reconcile import Action, expiry_due
 from devns.units import format_time
 from samples import CREATED, D, H, ctx, devnamespace
@@ -68,8 +68,8 @@ def test_known_activity_of_a_devnamespace_spec_change_wake_and_record():
 
 def test_deadlines_and_the_earlier_expiry():
     policy = IdlePolicy.of(type("Idle", (), {"sleep_after": "8h", "delete_after": "14d"})())
-    assert due(policy, CREATED, sleeping=False).sleep_at == CREATED + 8 * H
-    assert due(policy, CREATED, sleeping=True).sleep_at is None
+    assert sleep_at(policy, CREATED, sleeping=False) == CREATED + 8 * H
+    assert sleep_at(policy, CREATED, sleeping=True) is None
     body = devnamespace(idle=IDLE)
     assert effective_expiry(CREATED + 7 * D, policy, body) == (CREATED + 7 * D, "ttl")
     assert effective_expiry(CREATED + 30 * D, policy, body) == (CREATED + 14 * D, "inactivity")

@@ -95,7 +95,7 @@ def expiry_due(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> Expir
         if since is not None and activity >= since:  # (times have whole seconds: a wake in the second it slept)
             return ExpiryDue(Action.WAKE, None, expires, ns, because=because, activity=activity)
         expires, because = idle.effective_expiry(expires, desired.idle, body)
-        sleep_at = idle.due(desired.idle, activity, sleeping).sleep_at
+        sleep_at = idle.sleep_at(desired.idle, activity, sleeping)
         if since is not None and desired.idle.sleep_after is not None:  # asleep: look for use now and then
             sleep_at = max(since, ctx.looked.get(desired.ref.uid, since)) + desired.idle.sleep_after
         if sleep_at is not None and _dry_run_reported(status, sleep_at):
