@@ -217,3 +217,25 @@ def events(dns, name: str, reason: str, namespace: str | None = None) -> list:
     else:
         items = dns.core.list_event_for_all_namespaces(field_selector=f"involvedObject.name={name}").items
     return [e for e in items if e.reason == reason and e.involved_object.name == name]
+
+
+# -- owners' workloads (idle namespaces) ---------------------------------------------------------------------------
+
+_POD_TEMPLATE = {"metadata": {"labels": {"app": "web"}},
+                 "spec": {"containers": [{"name": "web", "image": "registry.example/web:1"}]}}
+
+
+def deployment(name: str, replicas: int) -> dict:
+    """A Deployment body (no kubelet is needed: its replicas are what idle sleep changes)."""
+    return {"metadata": {"name": name}, "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                                                 "template": _POD_TEMPLATE}}
+
+
+def stateful_set(name: str, replicas: int) -> dict:
+    return {"metadata": {"name": name}, "spec": {**deployment(name, replicas)["spec"], "serviceName": name}}
+
+
+def cron_job(name: str) -> dict:
+    """A nightly CronJob body."""
+    return {"metadata": {"name": name}, "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {
+        "spec": {"restartPolicy": "Never", "containers": [{"name": "job", "image": "registry.example/job:1"}]}}}}}}

@@ -23,7 +23,7 @@ import pytest
 
 from self_service_support import ALICE, BOB, As
 from self_service_support import refused as refused_by_self_service
-from support import error_of, kubectl, status_of, unique
+from support import cron_job, deployment, error_of, kubectl, status_of, unique
 from testkit.clients import client
 from testkit.waiting import wait_for
 
@@ -467,14 +467,10 @@ def test_compromised_operator_only_scales_and_suspends_tenants_workloads(operato
     delete, not anywhere else."""
     op, name = operator_sa, ready(dns, "ned@example.com")
     apps, batch = kubernetes.client.AppsV1Api(api), kubernetes.client.BatchV1Api(api)
-    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "w:1"}]}}
-    apps.create_namespaced_deployment(name, {"metadata": {"name": "web"}, "spec": {
-        "replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": template}})
-    batch.create_namespaced_cron_job(name, {"metadata": {"name": "nightly"}, "spec": {
-        "schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
-            "restartPolicy": "Never", "containers": [{"name": "job", "image": "j:1"}]}}}}}})
-    op.allowed(op.run("patch", "deployment", "web", "-n", name, "--dry-run=server", "-p",
-                      '{"spec": {"replicas": 0}, "metadata": {"annotations": {"devns.io/replicas-before-sleep": "2"}}}'))
+    apps.create_namespaced_deployment(name, deployment("web", 2))
+    batch.create_namespaced_cron_job(name, cron_job("nightly"))
+    sleep = '{"spec": {"replicas": 0}, "metadata": {"annotations": {"devns.io/replicas-before-sleep": "2"}}}'
+    op.allowed(op.run("patch", "deployment", "web", "-n", name, "--dry-run=server", "-p", sleep))
     op.refused(op.run("set", "image", "deployment/web", "web=evil:1", "-n", name, "--dry-run=server"),
                OPERATOR_LIMITS, f"Deployment {name}/web: the devns operator writes only objects labelled")
     op.refused(op.run("delete", "deployment", "web", "-n", name, "--dry-run=server"), OPERATOR_LIMITS,
@@ -486,8 +482,7 @@ def test_compromised_operator_only_scales_and_suspends_tenants_workloads(operato
                f"CronJob {name}/nightly: the devns operator only suspends and resumes CronJobs")
     payments = unique("payments-prod")
     dns.core.create_namespace({"metadata": {"name": payments}})
-    apps.create_namespaced_deployment(payments, {"metadata": {"name": "web"}, "spec": {
-        "replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": template}})
+    apps.create_namespaced_deployment(payments, deployment("web", 2))
     op.refused(op.run("patch", "deployment", "web", "-n", payments, "--dry-run=server", "-p",
                       '{"spec": {"replicas": 0}}'), OPERATOR_LIMITS,
                f"Deployment web in namespace {payments}: the devns operator writes these only in namespaces it "

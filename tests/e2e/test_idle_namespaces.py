@@ -14,7 +14,7 @@ from kubernetes.client import AppsV1Api, BatchV1Api, CoreV1Api
 
 from devns.contract import ANN_REPLICAS_BEFORE_SLEEP, ANN_SUSPENDED_FOR_SLEEP, ANN_WAKE, GROUP, PLURAL, VERSION
 from devns.units import parse_time
-from support import devns_cli, events, gone, operator_with, unique
+from support import cron_job, deployment, devns_cli, events, gone, operator_with, stateful_set, unique
 from testkit.clients import client
 from testkit.waiting import wait_for
 
@@ -30,17 +30,10 @@ class Owner:
         self.core, self.apps, self.batch = CoreV1Api(api), AppsV1Api(api), BatchV1Api(api)
 
     def workloads(self, ns: str, replicas: int = 3) -> None:
-        template = {"metadata": {"labels": {"app": "web"}},
-                    "spec": {"containers": [{"name": "web", "image": "registry.example/web:1"}]}}
-        self.apps.create_namespaced_deployment(ns, {"metadata": {"name": "web"}, "spec": {
-            "replicas": replicas, "selector": {"matchLabels": {"app": "web"}}, "template": template}})
-        self.apps.create_namespaced_deployment(ns, {"metadata": {"name": "off"}, "spec": {
-            "replicas": 0, "selector": {"matchLabels": {"app": "web"}}, "template": template}})
-        self.apps.create_namespaced_stateful_set(ns, {"metadata": {"name": "db"}, "spec": {
-            "replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "web"}}, "template": template}})
-        self.batch.create_namespaced_cron_job(ns, {"metadata": {"name": "nightly"}, "spec": {
-            "schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
-                "restartPolicy": "Never", "containers": [{"name": "job", "image": "registry.example/job:1"}]}}}}}})
+        self.apps.create_namespaced_deployment(ns, deployment("web", replicas))
+        self.apps.create_namespaced_deployment(ns, deployment("off", 0))
+        self.apps.create_namespaced_stateful_set(ns, stateful_set("db", 2))
+        self.batch.create_namespaced_cron_job(ns, cron_job("nightly"))
 
 
 def replicas(apps: AppsV1Api, ns: str) -> dict[str, int]:

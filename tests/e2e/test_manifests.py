@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from localk8s.cluster import LocalCluster
-from support import DevNamespaces, gone, kubectl, unique
+from support import DevNamespaces, cron_job, deployment, gone, kubectl, unique
 from testkit.clients import client
 from testkit.operator_process import OperatorProcess
 from testkit.waiting import wait_for
@@ -343,16 +343,12 @@ def test_idle_sleep_and_wake_with_the_installed_rbac_and_operator_policy(own_clu
     api = client(admin)
     apps, batch = kubernetes.client.AppsV1Api(api), kubernetes.client.BatchV1Api(api)
     name = unique("pkg-idle")
-    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "w:1"}]}}
     log = own_cluster.state_dir / "logs" / "operator-sa-idle.log"
     with running(operator_kubeconfig, log, settings_env) as proc:
         dns.create(name, idle={"sleepAfter": "3s"})
         dns.wait_phase(name, "Ready", timeout=30)
-        apps.create_namespaced_deployment(name, {"metadata": {"name": "web"}, "spec": {
-            "replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": template}})
-        batch.create_namespaced_cron_job(name, {"metadata": {"name": "nightly"}, "spec": {
-            "schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
-                "restartPolicy": "Never", "containers": [{"name": "job", "image": "j:1"}]}}}}}})
+        apps.create_namespaced_deployment(name, deployment("web", 2))
+        batch.create_namespaced_cron_job(name, cron_job("nightly"))
         dns.wait_phase(name, "Sleeping", timeout=30)
         assert apps.read_namespaced_deployment("web", name).spec.replicas == 0
         assert batch.read_namespaced_cron_job("nightly", name).spec.suspend is True
