@@ -86,9 +86,10 @@ def is_ours(namespace: Mapping[str, Any] | None, ref: DevNamespaceRef, key: byte
     return unsigned_ok and proof is gc.Proof.ABSENT and gc.created_unsigned(namespace, ref.created)
 
 
-def owned_by(obj: Mapping[str, Any], ref: DevNamespaceRef) -> bool:
-    """``obj`` has an ownerReference to this DevNamespace (by uid)."""
-    return any(o.get("uid") == ref.uid for o in obj.get("metadata", {}).get("ownerReferences") or [])
+def owned_by(obj: Mapping[str, Any], ref: DevNamespaceRef | str) -> bool:
+    """``obj`` has an ownerReference to this DevNamespace (``ref``, or its uid)."""
+    uid = ref if isinstance(ref, str) else ref.uid
+    return any(o.get("uid") == uid for o in obj.get("metadata", {}).get("ownerReferences") or [])
 
 
 def recheck(ctx: Context, devnamespaces: Iterable[Any], now: dt.datetime) -> list[str]:

@@ -25,7 +25,7 @@ from ..diff import needs_apply
 from ..kube import ApiError, Kube
 from ..outcome import Outcome, Result
 from ..render import SpecProblem
-from .context import Context, describe, write
+from .context import Context, describe, owned_by, write
 
 
 def is_seed(obj: Mapping[str, Any]) -> bool:
@@ -56,9 +56,7 @@ def create_seed(kube: Kube, obj: dict[str, Any]) -> dict[str, Any] | None:
     try:
         if KINDS[obj["kind"]].readable:
             current = kube.get(obj["kind"], meta["name"], meta["namespace"])
-            owned = any(o.get("uid") == owner for o in (current or {}).get("metadata", {}).get("ownerReferences")
-                        or [])
-            if owned:
+            if current is not None and owned_by(current, owner):
                 write(kube, obj, current)
                 return current
         else:
