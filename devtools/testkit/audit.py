@@ -155,6 +155,12 @@ class AuditLog:
         namespaces of those names."""
         return writes_among(self.requests(since, user, until=until), touching)
 
+    def wait_logged(self, since: Mark, user: str, action: str, name: str, timeout: float = 10.0) -> None:
+        """Wait until ``user``'s ``action`` ('patch devnamespaces/status') on ``name`` is in the log. The API server
+        logs a request after answering it, so a reader can see a change before the line that wrote it."""
+        wait_for(lambda: any(r.action == action and r.name == name for r in self.requests(since, user)),
+                 timeout=timeout, interval=0.1, what=f"{action} {name} by {user} in the audit log")
+
     @staticmethod
     def by_verb(requests: Iterable[Request]) -> Counter:
         """verb -> count."""

@@ -144,6 +144,7 @@ def test_a_new_devnamespace_costs_one_write_per_object(dns, cluster):
     assert dns.create(name)["metadata"]["finalizers"] == ["devns.io/finalizer"]
     dns.wait_phase(name, "Ready")
     assert len(dns.wait_event(name, "Provisioned")) == 1
+    audit.wait_logged(mark, OPERATOR_USER, "patch devnamespaces/status", name)
     requests = audit.writes(mark, OPERATOR_USER, touching={name})
     # the proof comes before anything in the namespace: a namespace devns made is never without one for long
     assert [r.action for r in requests[:2]] == ["create namespaces", "patch namespaces"], describe_writes(requests)

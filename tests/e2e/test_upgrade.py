@@ -103,6 +103,7 @@ def test_released_operator_is_taken_over_with_one_proof_per_namespace(dns, opera
     # the status comes with Kopf's patch after the handler (and its counter): wait for it before counting
     wait_for(lambda: dns.get(tuned)["status"].get("trustedSources"), what="the trusted sources recorded")
     touching = set(specs) | set(namespaces.values())
+    audit.wait_logged(mark, OPERATOR_USER, "patch devnamespaces/status", tuned)
     writes = audit.writes(mark, OPERATOR_USER, touching=touching)
     assert sorted((w.action, w.name) for w in writes) == sorted(
         [("patch namespaces", ns) for ns in namespaces.values()] + [("patch devnamespaces/status", tuned)]), \
