@@ -8,7 +8,7 @@ STATE := .cluster
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv binaries cluster cluster-down crds run test unit e2e bench clean
+.PHONY: help venv binaries tools cluster cluster-down crds run test unit e2e bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -27,6 +27,10 @@ venv: $(VENV)/.installed ## create .venv; install devns with its dev and kubectl
 
 binaries: venv ## find or build the pinned Kubernetes binaries (cached per machine)
 	$(VENV)/bin/localk8s binaries
+
+# The list of system tools and their Debian packages is in the script (one line each).
+tools: ## install the system tools the tests need (promtool, prometheus) from Debian's packages when missing
+	@bash devtools/install-tools.sh
 
 cluster: binaries ## start the local control plane detached (idempotent); writes .cluster/kubeconfig and .cluster/env
 	$(VENV)/bin/localk8s up --dir $(STATE)
@@ -47,13 +51,13 @@ run: venv ## run the operator in the foreground (local control plane unless KUBE
 	  echo "devns: in another shell: source $(STATE)/env; kubectl apply -f examples/alice-payments.yaml; kubectl get devnamespaces" && \
 	  exec $(VENV)/bin/devns-operator $(ARGS)
 
-test: binaries ## all tests: unit, then e2e on a fresh local control plane
+test: binaries tools ## all tests: unit, then e2e on a fresh local control plane
 	$(PY) -m pytest tests/unit tests/e2e $(ARGS)
 
-unit: venv ## unit tests only (no cluster)
+unit: venv tools ## unit tests only (no cluster)
 	$(PY) -m pytest tests/unit $(ARGS)
 
-e2e: binaries ## e2e tests only
+e2e: binaries tools ## e2e tests only
 	$(PY) -m pytest tests/e2e $(ARGS)
 
 bench: binaries ## benchmark on the local control plane; writes BENCHMARKS.md (ARGS=--quick for a small run)
