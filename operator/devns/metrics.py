@@ -3,11 +3,14 @@
 Declares the metrics and ``record(outcome, seconds)``, which counts an ``Outcome`` by the table ``COUNTERS``
 (result -> counter and labels); the handlers call it. ``PHASES`` tracks each DevNamespace's last known phase so
 the ``devns_devnamespaces`` gauge is exact without listing objects at scrape time; ``EXPIRIES`` each one's expiry
-for ``devns_next_expiry_seconds``.
+for ``devns_next_expiry_seconds`` and, with the phases, ``devns_expiry_overdue_devnamespaces``. ``HEARTBEAT`` ticks
+on the event loop that runs Kopf, so ``devns_event_loop_lag_seconds`` shows a stalled loop (no watch event handled)
+while /metrics, served by its own thread, still answers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 import threading
@@ -17,6 +20,7 @@ from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
 from .contract import PHASES as PHASE_NAMES
 from .outcome import RECONCILE_RESULTS, Outcome, Result
+from .status import EXPIRED as EXPIRED_PHASE
 from .status import INACTIVE
 
 disable_created_metrics()  # no *_created series: they double the output and nobody alerts on them
@@ -49,6 +53,10 @@ DEVNAMESPACES = Gauge("devns_devnamespaces", "DevNamespaces by phase.", ["phase"
 SIGNING_KEY_MISSING = Gauge("devns_signing_key_missing", "1 when the signing key Secret was missing at start-up "
                             "while namespaces carry devns proofs: devns signs and deletes nothing until it is "
                             "restored and the operator restarted.")
+EXPIRY_OVERDUE = Gauge("devns_expiry_overdue_devnamespaces", "DevNamespaces past their expiry that devns has not "
+                       "expired (their namespace not deleted: no usable signing key, API errors, dry-run).")
+EVENT_LOOP_LAG = Gauge("devns_event_loop_lag_seconds", "Seconds the event loop running Kopf (every watch, handler "
+                       "and timer) is late on a 1 s tick; it grows without bound while the loop is stalled.")
 SIGNING_KEY_MISMATCH = Gauge("devns_signing_key_mismatch", "Managed namespaces found at start-up whose proof another "
                              "key made (when the key made none of the proofs, devns signs and deletes nothing).")
 
@@ -60,6 +68,9 @@ class PhaseTracker:
         self._phases: dict[str, str] = {}
         for phase in PHASE_NAMES:
             DEVNAMESPACES.labels(phase).set(0)
+
+    def get(self, uid: str) -> str | None:
+        return self._phases.get(uid)
 
     def set(self, uid: str, phase: str | None) -> None:
         with self._lock:
@@ -96,8 +107,44 @@ class ExpiryTracker:
             soonest = min(self._expiries.values(), default=None)
         return math.inf if soonest is None else soonest - time.time()
 
+    def past(self) -> list[str]:
+        """The uids whose expiry has passed."""
+        now = time.time()
+        with self._lock:
+            return [uid for uid, at in self._expiries.items() if at <= now]
+
 
 EXPIRIES = ExpiryTracker()
+
+
+def expiry_overdue() -> int:
+    """DevNamespaces whose expiry passed and whose phase is not Expired yet."""
+    return sum(1 for uid in EXPIRIES.past() if PHASES.get(uid) != EXPIRED_PHASE)
+
+
+EXPIRY_OVERDUE.set_function(expiry_overdue)
+
+
+class Heartbeat:
+    """A callback every ``interval`` seconds on an event loop; ``lag`` is how late the next one is."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self._last: float | None = None  # time.monotonic() of the last tick; None: not started
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        def tick() -> None:
+            self._last = time.monotonic()
+            loop.call_later(self.interval, tick)
+        loop.call_soon_threadsafe(tick)
+
+    def lag(self) -> float:
+        last = self._last
+        return 0.0 if last is None else max(0.0, time.monotonic() - last - self.interval)
+
+
+HEARTBEAT = Heartbeat()
+EVENT_LOOP_LAG.set_function(HEARTBEAT.lag)
 
 #: Counters an outcome increments besides devns_reconciles_total, by result: (counter, label values).
 COUNTERS: dict[Result, tuple[Counter, tuple[str, ...]]] = {
@@ -141,6 +188,11 @@ def signing_key(missing: bool, foreign_proofs: int) -> None:
 
 
 def serve(port: int) -> None:
-    """Start the /metrics endpoint on all interfaces (port 0 = off)."""
+    """Start the /metrics endpoint on all interfaces (port 0 = off). Called on the event loop that runs Kopf (its
+    start-up handler): the heartbeat of ``devns_event_loop_lag_seconds`` starts on it."""
     if port:
         start_http_server(port)
+        try:
+            HEARTBEAT.start(asyncio.get_running_loop())
+        except RuntimeError:  # not on a loop (a script serving metrics): no heartbeat to watch
+            pass
