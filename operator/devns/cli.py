@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     import kopf
     from pydantic import ValidationError
 
-    from . import handlers, handlers_classes, handlers_network, handlers_seeds, metrics  # handlers*: register
+    from . import (handlers, handlers_classes, handlers_lifecycle, handlers_network,  # handlers*: register
+                   handlers_seeds, metrics)
+    from .deadlines import Deadlines
     from .contract import GUARDED_KINDS, guarded_kinds
     from .events import Poster
     from .kube import Kube, make_api_client
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         handlers_classes.load(ctx, logging.getLogger("devns"))
         seed_versions = handlers_seeds.load(ctx, logging.getLogger("devns"))
         handlers.watch_for_drift(tuple(k for k in guarded_kinds(config.seed_kinds) if k not in GUARDED_KINDS))
+        if args.peering is not None:
+            handlers_lifecycle.run_with_peering(args.peering)
     except ValidationError as exc:
         print(f"devns-operator: invalid settings (DEVNS_* environment variables):\n{exc}", file=sys.stderr)
         return 2
@@ -67,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         asyncio.run(kopf.operator(
-            memo=kopf.Memo(ctx=ctx, wakeups=handlers.Wakeups(), seen_sources=handlers_network.SeenSources(),
+            memo=kopf.Memo(ctx=ctx, deadlines=Deadlines(), seen_sources=handlers_network.SeenSources(),
+                           lanes=handlers.Lanes(config.worker_limit, config.resume_limit),
                            events=Poster(kube, handlers.utcnow, logging.getLogger("devns")),
                            class_counts=handlers_classes.Recount(), seed_versions=seed_versions,
                            seed_changes=handlers_seeds.SourceChanges()),

@@ -3,14 +3,15 @@ a log line and Kopf's retry, by the table in ``outcome.EFFECTS``.
 
 Nothing here decides what the cluster should look like (``desired``/``render``/``expiry``) or talks to the API
 (the ``reconcile`` package does, through ``kube``). The CLI builds the ``reconcile.Context`` once and hands it to
-Kopf's memo as ``memo.ctx``, with ``memo.wakeups`` (``Wakeups``) for the lifecycle daemons.
+Kopf's memo as ``memo.ctx``, with ``memo.deadlines`` (``deadlines.Deadlines``) for the lifecycle.
 
-- Provisioning: on.create/update/resume -> ``reconcile.reconcile``; on.delete -> ``reconcile.finalize``.
+- Provisioning: on.create/update/resume -> ``reconcile.reconcile`` (resumes in a lane of their own, ``Lanes``, so
+  that a new DevNamespace is not queued behind every resume of a start-up); on.delete -> ``reconcile.finalize``.
 - Network trust (``handlers_network``): which listed sources of ingress are trusted, judged from an index of the
   DevNamespaces for provisioning and drift alike; the listeners of a namespace are re-judged when it changes hands.
-- Lifecycle: one Kopf daemon per DevNamespace sleeps until its next deadline (a warning, the expiry, the end of
-  retention, an idle deadline: ``reconcile.lifecycle``) and is woken early when the DevNamespace changes; it makes
-  no API call and uses no CPU while nothing is due, and acts at the deadline instead of up to one interval late.
+- Lifecycle (``handlers_lifecycle``): one scheduler for every DevNamespace's deadlines (a warning, the expiry, the
+  end of retention, an idle deadline: ``reconcile.lifecycle``), planned from the watch events; it makes no API
+  call and uses no CPU while nothing is due, and acts at the deadline instead of up to one interval late.
 - Drift and orphans: every kind in ``contract.GUARDED_KINDS`` is watched with a server-side label selector; an
   event whose object no longer matches its DevNamespace's desired state (from an in-memory index, no reads) is
   repaired at once, and a managed namespace whose DevNamespace is not in the index is an orphan candidate. All
@@ -20,10 +21,12 @@ Kopf's memo as ``memo.ctx``, with ``memo.wakeups`` (``Wakeups``) for the lifecyc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import datetime as dt
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping
 
 import kopf
@@ -31,7 +34,6 @@ import kopf
 from . import gc, handlers_network, metrics, reconcile, requesters
 from .contract import (ANN_REQUESTER, FINALIZER, GROUP, GUARDED_KINDS, KINDS, MANAGED_SELECTOR, PLURAL, VERSION,
                        guarded_kinds)
-from .kube import ApiError
 from .outcome import Outcome, Result, event_of
 from .reconcile import Context
 
@@ -41,31 +43,6 @@ log = logging.getLogger("devns")
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def snapshot(body: kopf.Body) -> dict[str, Any]:
-    """A private copy of a (live) Kopf body, safe to hand to a worker thread."""
-    return copy.deepcopy(dict(body))
-
-
-class Wakeups:
-    """uid -> the event that wakes that DevNamespace's lifecycle daemon; set from any thread."""
-
-    def __init__(self) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._events: dict[str, asyncio.Event] = {}
-
-    def register(self, uid: str) -> asyncio.Event:
-        return self._events.setdefault(uid, asyncio.Event())
-
-    def forget(self, uid: str) -> None:
-        self._events.pop(uid, None)
-
-    def wake(self, uid: str) -> None:
-        """Tell the object's daemon to re-plan now (the spec, hence the expiry, may have changed)."""
-        event = self._events.get(uid)
-        if event is not None and self.loop is not None:
-            self.loop.call_soon_threadsafe(event.set)
 
 
 @kopf.on.startup()
@@ -98,7 +75,6 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: lo
         k = KINDS[kind]
         settings.watching.label_selectors[k.group or k.version, k.plural] = MANAGED_SELECTOR
     logging.getLogger("kopf.objects").addFilter(quiet_guards)
-    memo.wakeups.loop = asyncio.get_running_loop()
     metrics.serve(config.metrics_port)
     logger.info(f"devns configured: {config.model_dump_json()}")
 
@@ -137,19 +113,47 @@ def _finish(memo: kopf.Memo, body: Any, patch: kopf.Patch, outcome: Outcome, sta
         raise kopf.TemporaryError(outcome.message, delay=outcome.retry_after)
 
 
+class Lanes:
+    """Where provisioning runs: a pool of ``worker_limit`` threads, of which resumes may hold ``resume_limit`` at
+    once (they wait for a slot without holding a thread); creates and updates never wait behind them."""
+
+    def __init__(self, worker_limit: int, resume_limit: int):
+        self.executor = ThreadPoolExecutor(max_workers=worker_limit, thread_name_prefix="devns-provision")
+        self.resume_limit = min(resume_limit, worker_limit)
+        self._resumes: asyncio.Semaphore | None = None  # made on the event loop
+
+    def lane(self, reason: str) -> Any:
+        if reason != "resume":
+            return contextlib.nullcontext()
+        if self._resumes is None:
+            self._resumes = asyncio.Semaphore(self.resume_limit)
+        return self._resumes
+
+    async def run(self, reason: str, fn: Any, *args: Any) -> Any:
+        async with self.lane(reason):
+            return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+
 @kopf.on.resume(*RESOURCE)
 @kopf.on.create(*RESOURCE)
 @kopf.on.update(*RESOURCE)
-def provision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger, reason: str,
-              devnamespace_peers: kopf.Index, devnamespace_sources: kopf.Index, devnamespaces_by_uid: kopf.Index,
-              **_: Any) -> None:
-    """Create or update the namespace and its guardrails (also on operator start, for every object)."""
+async def provision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger, reason: str,
+                    devnamespace_peers: kopf.Index, devnamespace_sources: kopf.Index,
+                    devnamespaces_by_uid: kopf.Index, **_: Any) -> None:
+    """Create or update the namespace and its guardrails (also on operator start, for every object: in the resume
+    lane, ``Lanes``)."""
     started = time.monotonic()
-    outcome = reconcile.reconcile(memo.ctx, body, utcnow(), **reconcile_inputs(
-        memo.ctx, body, devnamespace_peers, devnamespace_sources, devnamespaces_by_uid))
-    memo.wakeups.wake(body["metadata"]["uid"])
-    handlers_network.announce(memo.events, body, outcome)
+    outcome = await memo.lanes.run(str(reason), _provision, memo, body, devnamespace_peers, devnamespace_sources,
+                                   devnamespaces_by_uid)
     _finish(memo, body, patch, outcome, started, logger, str(reason))
+
+
+def _provision(memo: kopf.Memo, body: kopf.Body, peers: kopf.Index, sources: kopf.Index,
+               by_uid: kopf.Index) -> Outcome:
+    outcome = reconcile.reconcile(memo.ctx, body, utcnow(), **reconcile_inputs(memo.ctx, body, peers, sources,
+                                                                               by_uid))
+    handlers_network.announce(memo.events, body, outcome)
+    return outcome
 
 
 @kopf.on.delete(*RESOURCE)
@@ -161,37 +165,6 @@ def deprovision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: log
     if outcome.result is Result.DELETED:
         _make_room(memo.ctx, body, devnamespace_peers, logger)
     _finish(memo, body, patch, outcome, started, logger, "delete")
-
-
-@kopf.daemon(*RESOURCE, cancellation_timeout=10.0)
-async def expiry_timer(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, stopped: Any,
-                       devnamespace_peers: kopf.Index, **_: Any) -> None:
-    """Sleep until the next deadline of this DevNamespace, act on it, repeat."""
-    ctx: Context = memo.ctx
-    uid = body["metadata"]["uid"]
-    wake = memo.wakeups.register(uid)
-    try:
-        while not stopped:
-            wake.clear()
-            started = time.monotonic()
-            due = reconcile.expiry_due(ctx, body, utcnow())  # pure: the common case needs no thread, no copy
-            try:
-                step = (reconcile.Step(None, due.next_wake, due.expires) if due.action is None else
-                        await asyncio.to_thread(reconcile.expiry_step, ctx, snapshot(body), utcnow()))
-            except ApiError as exc:
-                logger.warning(f"expiry check failed, retrying in 5 s: {exc}")
-                await sleep_until(stopped, wake, 5.0)
-                continue
-            metrics.EXPIRIES.set(uid, step.expires_at)
-            if step.outcome is not None:
-                record(memo, body, step.outcome, time.monotonic() - started, logger, "expiry")
-                if step.outcome.result is Result.EXPIRED:
-                    await asyncio.to_thread(_make_room, ctx, snapshot(body), devnamespace_peers, logger)
-            timeout = None if step.next_wake is None else max(0.0, (step.next_wake - utcnow()).total_seconds())
-            await sleep_until(stopped, wake, timeout)
-    finally:
-        memo.wakeups.forget(uid)
-        metrics.EXPIRIES.set(uid, None)
 
 
 async def sleep_until(stopped: Any, wake: asyncio.Event, timeout: float | None) -> None:
@@ -317,11 +290,12 @@ ORPHAN_CHECKS = {"Namespace": reconcile.collect_orphan, "ClusterRoleBinding": re
 
 def quiet_guards(record: logging.LogRecord) -> bool:
     """Drop Kopf's "Handler 'guard-...' succeeded." lines: one per event of every managed object (10 per new
-    DevNamespace) saying only that it was looked at, and "Handler 'sources' succeeded." (``handlers_network``, one
-    per DevNamespace event). A repair, and a re-judgement of sources, log their own line."""
-    return not (record.levelno == logging.INFO and record.getMessage().startswith(("Handler 'guard-",
-                                                                                    "Handler 'sources'"))
-                and record.getMessage().endswith("' succeeded."))
+    DevNamespace) saying only that it was looked at, and those of "sources" (``handlers_network``) and "deadlines"
+    (``handlers_lifecycle``), one each per DevNamespace event. A repair, a re-judgement of sources and a lifecycle
+    action log their own line."""
+    message = record.getMessage()
+    return not (record.levelno == logging.INFO and message.endswith("' succeeded.")
+                and message.startswith(("Handler 'guard-", "Handler 'sources'", "Handler 'deadlines'")))
 
 
 def watch_for_drift(kinds: tuple[str, ...]) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import kopf
 
-from . import handlers_network, metrics, reconcile
+from . import handlers_lifecycle, handlers_network, metrics, reconcile
 from .classes import ClassRef
 from .contract import ANN_DEFAULT_CLASS, CLASS_KIND, CLASS_PLURAL, GROUP, KIND, VERSION
 from .handlers import RESOURCE, reconcile_inputs, record, utcnow
@@ -154,7 +154,7 @@ def rerender(memo: kopf.Memo, name: str, peers: kopf.Index, sources: kopf.Index,
         if body is None or body["metadata"].get("deletionTimestamp") or not (body.get("status") or {}).get("phase"):
             return True  # gone, going, or not provisioned yet: its own create handler renders it with the class
         outcome = reconcile.reconcile(ctx, body, utcnow(), **reconcile_inputs(ctx, body, peers, sources, by_uid))
-        memo.wakeups.wake(body["metadata"]["uid"])
+        handlers_lifecycle.plan_threadsafe(memo, body)  # its TTL or idle policy may come from the class
         handlers_network.announce(memo.events, body, outcome)
         if outcome.status:
             ctx.kube.patch_status(KIND, name, outcome.status)

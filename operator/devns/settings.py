@@ -85,6 +85,10 @@ class Settings(BaseSettings):
                         "this long after the active replica dies.")
     worker_limit: Annotated[int, Field(ge=1)] = Field(
         100, description="Threads for reconciles and API calls: how many DevNamespaces are reconciled at once.")
+    resume_limit: Annotated[int, Field(ge=1)] = Field(
+        8, description="How many DevNamespaces a start-up resumes at once (of worker_limit): the rest of the "
+                       "threads stay free, so a DevNamespace created or changed meanwhile does not wait behind "
+                       "thousands of resumes.")
     trusted_source_namespaces: list[str] = Field(
         default_factory=list,
         description="Namespace names or glob patterns (ingress-*) of platform namespaces every DevNamespace may "

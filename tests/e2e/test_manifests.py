@@ -438,11 +438,17 @@ def test_ha_standby_pauses_while_the_primary_runs_and_takes_over(own_cluster, k,
         # Kopf starts a peering member paused; only the highest priority resumes.
         wait_for(lambda: "Resuming operations" in primary.log_path.read_text(), timeout=30,
                  what="the primary to act")
-        first = unique("pkg-ha")
+        first, expiring = unique("pkg-ha"), unique("pkg-ha-expiring")
         dns.create(first, owners=[{"kind": "User", "name": "x@example.com"}])
         dns.wait_phase(first, "Ready", timeout=30)
-        assert first in primary.log_path.read_text() and first not in standby.log_path.read_text()
+        # the lifecycle's scheduler runs only where Kopf lets handlers run: the primary expires it, not the standby
+        dns.create(expiring, owners=[{"kind": "User", "name": "x@example.com"}], ttl="5s")
+        dns.wait_phase(expiring, "Expired", timeout=30)
+        assert f"expiry devnamespace/{expiring}: expired" in primary.log_path.read_text()
+        for name in (first, expiring):
+            assert name not in standby.log_path.read_text()
         assert "Resuming operations" not in standby.log_path.read_text()
+        assert "lifecycle scheduler: acting" not in standby.log_path.read_text()
 
         primary.kill()  # a crash: no goodbye in the peering, the standby waits for the keep-alive to expire
         killed = time.monotonic()
@@ -451,8 +457,11 @@ def test_ha_standby_pauses_while_the_primary_runs_and_takes_over(own_cluster, k,
         takeover = time.monotonic() - killed
         print(f"HA takeover after kill -9 of the active replica: {takeover:.1f} s (peering lifetime 5 s)")
         assert takeover <= 5 + 10
-        second = unique("pkg-ha")
+        second, later = unique("pkg-ha"), unique("pkg-ha-expiring")
         dns.create(second, owners=[{"kind": "User", "name": "x@example.com"}])
         dns.wait_phase(second, "Ready", timeout=30)
+        dns.create(later, owners=[{"kind": "User", "name": "x@example.com"}], ttl="5s")
+        dns.wait_phase(later, "Expired", timeout=30)  # the new active replica's scheduler acts
+        assert f"expiry devnamespace/{later}: expired" in standby.log_path.read_text()
         assert_no_rbac_errors(primary)
         assert_no_rbac_errors(standby)
