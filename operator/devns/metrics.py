@@ -139,8 +139,9 @@ class Heartbeat:
         loop.call_soon_threadsafe(tick)
 
     def lag(self) -> float:
+        """Seconds the next tick is late; NaN before the first (not started: unknown, never a reassuring 0)."""
         last = self._last
-        return 0.0 if last is None else max(0.0, time.monotonic() - last - self.interval)
+        return math.nan if last is None else max(0.0, time.monotonic() - last - self.interval)
 
 
 HEARTBEAT = Heartbeat()
