@@ -8,7 +8,7 @@ STATE := .cluster
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv binaries tools cluster cluster-down crds run test unit e2e bench clean
+.PHONY: help venv binaries tools image cluster cluster-down crds run test unit e2e bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -29,7 +29,7 @@ binaries: venv ## find or build the pinned Kubernetes binaries (cached per machi
 	$(VENV)/bin/localk8s binaries
 
 # The list of system tools and their Debian packages is in the script (one line each).
-tools: ## install the system tools the tests need (promtool, prometheus) from Debian's packages when missing
+tools: ## install the system tools the tests need (promtool, podman, mmdebstrap, ...) from Debian's packages if missing
 	@bash devtools/install-tools.sh
 
 cluster: binaries ## start the local control plane detached (idempotent); writes .cluster/kubeconfig and .cluster/env
@@ -40,6 +40,10 @@ cluster-down: venv ## stop the local control plane and remove its state
 
 crds: venv ## regenerate crds/ from the pydantic models
 	$(PY) -m devns.crd --write crds/
+
+# Docker when its engine answers, else podman on bases made from Debian packages (built once per machine, cached).
+image: venv ## build the operator's image and export it to build/devns-operator.oci.tar (ARGS=--help)
+	$(PY) -m localk8s.image $(ARGS)
 
 # Uses $$KUBECONFIG when it is set; otherwise starts (or reuses) the local control plane.
 run: venv ## run the operator in the foreground (local control plane unless KUBECONFIG is set)

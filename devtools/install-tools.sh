@@ -14,6 +14,9 @@ set -euo pipefail
 TOOLS=(
   "promtool   prometheus"  # promtool test rules (tests/unit/test_alerts.py); prometheus for the scrape e2e test
   "prometheus prometheus"
+  "podman     podman"      # the operator's image (localk8s/image.py, make image, tests/e2e/test_image.py)
+  "mmdebstrap mmdebstrap"  # its local base images, from Debian's packages
+  "runc       runc"        # the container runtime podman is told to use (crun fails on mixed cgroups)
 )
 
 missing=()
