@@ -9,6 +9,8 @@ finds (or builds from the Go module proxy) the pinned upstream binaries and runs
 - `cluster`: start, wait for readiness, stop; detached (`make cluster`) or in-process (pytest fixture); and
   `free_port`, the one free-loopback-port finder (testkit uses it for the operator's ports too).
 - `cli`: the `localk8s` command behind the Make targets.
+- `image`: the operator's container image built on this machine (`make image`, tests/e2e/test_image.py): docker,
+  or podman on bases made from Debian packages, cached like the binaries.
 
 It is a development and test tool in the devns-devtools distribution (devtools/), never in the operator's wheel
 or image: the devns operator never imports it.
