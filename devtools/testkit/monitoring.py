@@ -133,8 +133,9 @@ def references(expr: str) -> References:
             continue
         if kind == "name" and text not in KEYWORDS and not following.startswith("("):
             labels: set[str] = set()
-            if following.startswith("{"):
-                i, labels = _matchers(tokens, i + 2)
+            if following.startswith("{"):  # the label names of its matchers (a name stands before an operator)
+                i, labels = _names_until(tokens, i + 2, "}")
+                i -= 1  # on the closing brace: the loop steps past it
             selectors.append((text, frozenset(labels)))
         elif kind == "punct" and text.endswith("{"):
             raise AssertionError(f"a selector without a metric name in {expr!r}")
@@ -143,22 +144,13 @@ def references(expr: str) -> References:
 
 
 def _names_until(tokens: list[tuple[str, str]], i: int, end: str) -> tuple[int, set[str]]:
+    """The names from ``tokens[i]`` up to the token that starts with ``end``, and the index after that token."""
     names = set()
     while not tokens[i][1].startswith(end):
         if tokens[i][0] == "name":
             names.add(tokens[i][1])
         i += 1
     return i + 1, names
-
-
-def _matchers(tokens: list[tuple[str, str]], i: int) -> tuple[int, set[str]]:
-    """The label names of the matchers from ``tokens[i]`` to the closing brace (names stand before an operator)."""
-    names = set()
-    while not tokens[i][1].startswith("}"):
-        if tokens[i][0] == "name":
-            names.add(tokens[i][1])
-        i += 1
-    return i, names
 
 
 # -- what the operator exports ---------------------------------------------------------------------------------------

@@ -83,3 +83,10 @@ def test_the_kustomization_ships_the_dashboard_for_grafanas_sidecar():
     assert generator["files"] == [monitoring.DASHBOARD.name]
     assert generator["options"]["labels"]["grafana_dashboard"] == "1"
     assert generator["options"]["disableNameSuffixHash"] is True  # a stable name to refer to
+
+
+def test_references_reads_selectors_and_grouping_labels_from_promql():
+    refs = monitoring.references('sum(rate(a_total{x="1", y=~"}{"}[5m] offset 1h30m)) by (z) / on(w) group_left '
+                                 '(v) max without (u) (b) > bool 0.5e1 and topk(3, c{t!=""})')
+    assert refs.selectors == (("a_total", frozenset({"x", "y"})), ("b", frozenset()), ("c", frozenset({"t"})))
+    assert refs.grouping == {"z", "w", "v", "u"}
