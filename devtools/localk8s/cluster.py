@@ -281,6 +281,9 @@ class LocalCluster:
             f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
             f"--initial-cluster=localk8s={peer}",
             "--unsafe-no-fsync",  # throw-away data: durability buys nothing, fsync costs seconds under load
+            # room for the cluster's limit of 10,000 namespaces (~100,000 objects, `make bench ARGS=--scale`):
+            # the default 2 GiB quota is the etcd size, history included, at which etcd refuses writes
+            "--quota-backend-bytes=8589934592",
             "--log-level=warn",
         ]
 
