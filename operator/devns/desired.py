@@ -14,12 +14,15 @@ but missing is a ``SpecProblem`` (ClassNotFound).
 ``DesiredCache`` memoises the result per (uid, generation, class version, the versions of the class's seed
 sources, trusted sources of ingress): only a spec, class or source change makes a new version, so the watch events
 of a new DevNamespace's children, its status writes and its expiry checks share one render; the trusted sources
-(``trust``) change when other DevNamespaces do.
+(``trust``) change when other DevNamespaces do. It keeps the ``CACHE_SIZE`` most recently used, so memory does
+not grow with the number of DevNamespaces.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -122,16 +125,25 @@ def _policy(cls: ClassRef | None) -> str:
     return "the operator's" if cls is None else f"class {cls.name}'s"
 
 
+#: How many DevNamespaces' desired states the cache keeps (the most recently used): about 15 KiB each, so the
+#: operator's memory stays flat past this many DevNamespaces; a miss renders again (about a millisecond).
+CACHE_SIZE = 2048
+
+
 class DesiredCache:
-    """uid -> the desired state of the DevNamespace's latest generation seen. Thread-safe enough: a race computes
-    the same value twice and one of them is kept."""
+    """uid -> the desired state of the DevNamespace's latest generation seen, for the ``size`` most recently used
+    DevNamespaces (the new ones are the busy ones: their children's watch events and status writes; an old one
+    needs it again only for a drift repair or a deadline). Thread-safe: one lock around the bookkeeping; a race
+    renders the same value twice and one of them is kept."""
 
     def __init__(self, settings: Settings, classes: ClassRegistry | None = None,
-                 sources: SourceRegistry | None = None):
+                 sources: SourceRegistry | None = None, size: int = CACHE_SIZE):
         self.settings = settings
         self.classes = classes if classes is not None else ClassRegistry()
         self.sources = sources if sources is not None else SourceRegistry(settings.seed_source_namespace)
-        self._entries: dict[str, tuple[Any, tuple[str, ...], Desired | SpecProblem]] = {}
+        self.size = size
+        self._entries: OrderedDict[str, tuple[Any, tuple[str, ...], Desired | SpecProblem]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, body: Mapping[str, Any], trusted_sources: tuple[str, ...] | None = None) -> Desired | SpecProblem:
         """Keyed by (uid, generation, class and seed source versions, trusted sources). ``trusted_sources`` None:
@@ -142,16 +154,24 @@ class DesiredCache:
         name, cls = class_rules.class_of(body.get("spec") or {}, classes)
         version = (meta.get("generation"), name, None if cls is None else (
             cls.generation, cls.deleting, self.sources.versions(seeds.sources_of(cls.spec.seed))))
-        entry = self._entries.get(uid)
+        with self._lock:
+            entry = self._entries.get(uid)
+            if entry is not None:
+                self._entries.move_to_end(uid)
         if entry is None or entry[0] != version or trusted_sources not in (None, entry[1]):
             trusted = tuple(trusted_sources or ())
             entry = (version, trusted, desired_for(body, self.settings, trusted, classes, self.sources.snapshot()))
-            self._entries[uid] = entry
+            with self._lock:
+                self._entries[uid] = entry
+                self._entries.move_to_end(uid)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
         return entry[2]
 
     def drop(self, uid: str) -> None:
         """Forget a DevNamespace that is gone."""
-        self._entries.pop(uid, None)
+        with self._lock:
+            self._entries.pop(uid, None)
 
     def __contains__(self, uid: str) -> bool:
         return uid in self._entries

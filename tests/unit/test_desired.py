@@ -61,3 +61,18 @@ def test_rendered_once_per_generation():
     assert len(cache) == 1  # one entry per DevNamespace, whatever its history
     cache.drop(first.ref.uid)
     assert len(cache) == 0
+
+
+def test_the_cache_keeps_the_most_recently_used_and_renders_the_others_again():
+    cache = DesiredCache(Settings(), size=2)
+
+    def dn(uid: str) -> dict:
+        body = devnamespace()
+        body["metadata"] = {**body["metadata"], "uid": uid}
+        return body
+    a, b = cache.get(dn("a")), cache.get(dn("b"))
+    assert cache.get(dn("a")) is a  # used last: b is now the oldest
+    cache.get(dn("c"))
+    assert len(cache) == 2 and "b" not in cache and "a" in cache
+    again = cache.get(dn("b"))  # rendered again, equal to what it was
+    assert again is not b and again.objects.children == b.objects.children
