@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import (handlers, handlers_classes, handlers_lifecycle, handlers_network,  # handlers*: register
                    handlers_seeds, metrics)
     from .deadlines import Deadlines
+    from .memories import DevnsMemories
     from .contract import GUARDED_KINDS, guarded_kinds
     from .events import Poster
     from .kube import Kube, make_api_client
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                            events=Poster(kube, handlers.utcnow, logging.getLogger("devns")),
                            class_counts=handlers_classes.Recount(), seed_versions=seed_versions,
                            seed_changes=handlers_seeds.SourceChanges()),
+            memories=DevnsMemories(),  # no per-object memory for the ~10 children of each DevNamespace
             clusterwide=True,
             standalone=args.peering is None,
             peering_name=args.peering,

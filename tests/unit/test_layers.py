@@ -30,7 +30,7 @@ LAYERS = [
     {"classes"},
     {"seeds"},
     {"render"},
-    {"gc", "diff", "status", "outcome", "requesters", "trust", "idle", "deadlines"},
+    {"gc", "diff", "status", "outcome", "requesters", "trust", "idle", "deadlines", "memories"},
     {"settings"},
     {"class_models"},
     {"models"},
