@@ -86,6 +86,28 @@ def devns_pty(binaries, kubeconfig: str | None, *args: str, env: dict[str, str] 
     return pexpect.spawn(argv[0], argv[1:], env=environ, encoding="utf-8", timeout=timeout, dimensions=(50, 200))
 
 
+def token_kubeconfig(cluster, k, sa: str, namespace: str = "devns-system") -> str:
+    """A kubeconfig holding a real token of ServiceAccount ``sa`` (TokenRequest API), as an in-cluster pod has;
+    ``cluster`` is a localk8s LocalCluster, ``k`` kubectl as its admin, and the file is mode 0600 in its state dir.
+
+    Not the admin certificate with `as:` impersonation: neither the kubernetes Python client nor Kopf honours
+    `as:` in a kubeconfig, so the operator would silently run as the admin."""
+    token = k("create", "token", sa, "-n", namespace, "--duration=2h").stdout.strip()
+    admin_config = json.loads(Path(cluster.kubeconfig).read_text())
+    ca = admin_config["clusters"][0]["cluster"]["certificate-authority-data"]
+    user = f"system:serviceaccount:{namespace}:{sa}"
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "sa",
+        "clusters": [{"name": "localk8s", "cluster": {"server": cluster.server, "certificate-authority-data": ca}}],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [{"name": "sa", "context": {"cluster": "localk8s", "user": user}}],
+    }
+    path = cluster.state_dir / f"{sa}.token.kubeconfig"
+    path.write_text(json.dumps(config))
+    path.chmod(0o600)
+    return str(path)
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from localk8s.cluster import LocalCluster
-from support import DevNamespaces, cron_job, deployment, gone, kubectl, unique
+from support import DevNamespaces, cron_job, deployment, gone, kubectl, token_kubeconfig, unique
 from testkit.clients import client
 from testkit.operator_process import OperatorProcess
 from testkit.waiting import wait_for
@@ -83,27 +83,6 @@ def render(binaries, path: str) -> list[dict]:
                           timeout=60)
     assert proc.returncode == 0, f"kubectl kustomize {path}:\n{proc.stderr}"
     return [d for d in yaml.safe_load_all(proc.stdout) if d]
-
-
-def token_kubeconfig(cluster: LocalCluster, k, sa: str, namespace: str = NS) -> str:
-    """A kubeconfig holding a real token of ServiceAccount ``sa`` (TokenRequest API), as an in-cluster pod has.
-
-    Not the admin certificate with `as:` impersonation: neither the kubernetes Python client nor Kopf honours
-    `as:` in a kubeconfig, so the operator would silently run as the admin."""
-    token = k("create", "token", sa, "-n", namespace, "--duration=2h").stdout.strip()
-    admin_config = json.loads(Path(cluster.kubeconfig).read_text())
-    ca = admin_config["clusters"][0]["cluster"]["certificate-authority-data"]
-    user = f"system:serviceaccount:{namespace}:{sa}"
-    config = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "sa",
-        "clusters": [{"name": "localk8s", "cluster": {"server": cluster.server, "certificate-authority-data": ca}}],
-        "users": [{"name": user, "user": {"token": token}}],
-        "contexts": [{"name": "sa", "context": {"cluster": "localk8s", "user": user}}],
-    }
-    path = cluster.state_dir / f"{sa}.token.kubeconfig"
-    path.write_text(json.dumps(config))
-    path.chmod(0o600)
-    return str(path)
 
 
 @pytest.fixture(scope="module")
