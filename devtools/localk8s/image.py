@@ -97,11 +97,13 @@ def missing_tools() -> list[str]:
 
 
 def _run(cmd: list[str], what: str, env: dict[str, str] | None = None, log=None) -> str:
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if log is not None and proc.stdout:
-        log(proc.stdout.rstrip())
+    """Run ``cmd``; its output (stderr after stdout) goes to ``log``, its stdout is returned."""
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    output = proc.stdout + proc.stderr
+    if log is not None and output:
+        log(output.rstrip())
     if proc.returncode != 0:
-        tail = "\n".join(proc.stdout.strip().splitlines()[-30:])
+        tail = "\n".join(output.strip().splitlines()[-30:])
         raise ImageError(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}")
     return proc.stdout
 
@@ -137,20 +139,22 @@ def _mmdebstrap(variant: str, packages: tuple[str, ...], out: Path, log) -> None
 def local_bases(podman: Podman, log=print) -> tuple[str, str]:
     """The runtime and build bases in podman's storage: imported from the cache, built into it on first use."""
     runtime, build = base_tags()
-    if podman.has(runtime) and podman.has(build):
-        return runtime, build
     directory = cache_root() / "image" / recipe_key()
+    if (directory / ".complete").is_file() and podman.has(runtime) and podman.has(build):
+        return runtime, build  # (deleting the cache directory builds fresh bases: Debian's updates)
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building them right now: wait for it
+        fresh = False
         if not (directory / ".complete").is_file():
             started = time.monotonic()
             log(f"image: building the Debian {SUITE} bases once for this machine into {directory} (~1 min)")
             _mmdebstrap("custom", RUNTIME_PACKAGES, directory / "runtime.tar", log)
             _mmdebstrap("essential", BUILD_PACKAGES, directory / "build.tar", log)
             (directory / ".complete").write_text(json.dumps({"seconds": round(time.monotonic() - started, 1)}))
+            fresh = True
         for tag, name in ((runtime, "runtime.tar"), (build, "build.tar")):
-            if not podman.has(tag):
+            if fresh or not podman.has(tag):
                 podman("import", "--change", "CMD [\"python3\"]", "--change", "ENV LANG=C.UTF-8",
                        str(directory / name), tag, what=f"podman import {name}")
     return runtime, build
