@@ -3,12 +3,12 @@
 With a working Docker engine (``docker info`` answers) it is a plain ``docker build`` of the repository's
 Dockerfile on its default public base. Otherwise podman builds it (daemonless, no registry needed) on bases made
 from Debian packages with mmdebstrap: a runtime base (python3 and what dpkg needs to install it) and a build base
-(the same plus python3-venv), built once per machine into ``$DEVNS_CACHE_DIR`` or ``~/.cache/devns`` +
+(Debian's Essential set plus python3-venv), built once per machine into ``$DEVNS_CACHE_DIR`` or ``~/.cache/devns`` +
 ``/image/<recipe>/`` (like the Kubernetes binaries, under a file lock) and imported into podman's storage when it
 is not there. The host's quirks are handled here, never in the Dockerfile: builds use chroot isolation and
 containers run with runc (crun cannot start them on mixed cgroup v1/v2 hosts), a containers.conf sets the
-rlimits to what this process has (raising them is not permitted in some sandboxes), and pip inside the build sees
-the host's CA bundle and index settings, mounted read-only.
+rlimits explicitly, never above this process's (podman would raise them, which some sandboxes refuse), and pip
+inside the build sees the host's CA bundle and index settings, mounted read-only.
 
 Either way the image is then exported as an OCI archive (``build/devns-operator.oci.tar``) to load anywhere.
 
@@ -66,6 +66,8 @@ class ImageError(RuntimeError):
 
 @dataclass(frozen=True)
 class Built:
+    """An image built: its name, the engine, how long it took, its size unpacked, and the archive (if exported)."""
+
     tag: str
     engine: str
     seconds: float
@@ -129,7 +131,7 @@ class Podman:
 
 
 def _mmdebstrap(variant: str, packages: tuple[str, ...], out: Path, log) -> None:
-    cmd = ["mmdebstrap", f"--variant={variant}", "--mode=root", "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+    cmd = ["mmdebstrap", f"--variant={variant}", "--mode=auto", "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
            f"--include={','.join(packages)}", *(f"--dpkgopt={o}" for o in DPKG_EXCLUDES), SUITE, str(out),
            *MIRRORS]
     _run(cmd, f"mmdebstrap of {out.name}", log=None)
