@@ -4,8 +4,9 @@ Modules, from the top of the import graph down (each imports only modules below 
 checks it):
 
 - ``cli`` (``devns-operator``), ``crd`` (generates the CRD from the models)
-- ``handlers``: Kopf wiring; outcomes -> Events, metrics, logs, retries; ``handlers_network``: the Kopf indexes and
-  event handler that re-judge ingress sources
+- ``handlers``: Kopf wiring; outcomes -> Events, metrics, logs, retries; ``handlers_network``: the indexes and event
+  handler that re-judge ingress sources; ``handlers_lifecycle``: the one deadline scheduler (``deadlines``);
+  ``informer``: devns's indexes of the DevNamespaces; ``memories``: what Kopf keeps per object
 - ``metrics``: Prometheus metrics, counted from outcomes
 - ``reconcile``: one module per trigger (provision, lifecycle, drift, orphans, sources, bootstrap): read, compare,
   write

@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import (handlers, handlers_classes, handlers_lifecycle, handlers_network,  # handlers*: register
                    handlers_seeds, metrics)
     from .deadlines import Deadlines
+    from .informer import Informer
     from .memories import DevnsMemories
     from .contract import GUARDED_KINDS, guarded_kinds
     from .events import Poster
@@ -64,6 +65,15 @@ def main(argv: list[str] | None = None) -> int:
         handlers.watch_for_drift(tuple(k for k in guarded_kinds(config.seed_kinds) if k not in GUARDED_KINDS))
         if args.peering is not None:
             handlers_lifecycle.run_with_peering(args.peering)
+        class_counts = handlers_classes.Recount()
+        indexes = Informer({"devnamespace_peers": handlers.devnamespace_peers,
+                            "devnamespaces_by_uid": handlers.devnamespaces_by_uid,
+                            "devnamespace_sources": handlers_network.devnamespace_sources,
+                            "devnamespace_listeners": handlers_network.devnamespace_listeners,
+                            "devnamespace_class_use": handlers_classes.devnamespace_class_use},
+                           on_change=class_counts.changed)
+        indexes.prime(kube)  # complete before any handler runs; then kept current by a watch and Kopf's events
+        indexes.follow(kube)
     except ValidationError as exc:
         print(f"devns-operator: invalid settings (DEVNS_* environment variables):\n{exc}", file=sys.stderr)
         return 2
@@ -75,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             memo=kopf.Memo(ctx=ctx, deadlines=Deadlines(), seen_sources=handlers_network.SeenSources(),
                            lanes=handlers.Lanes(config.worker_limit, config.resume_limit),
                            events=Poster(kube, handlers.utcnow, logging.getLogger("devns")),
-                           class_counts=handlers_classes.Recount(), seed_versions=seed_versions,
+                           indexes=indexes, class_counts=class_counts, seed_versions=seed_versions,
                            seed_changes=handlers_seeds.SourceChanges()),
             memories=DevnsMemories(),  # no per-object memory for the ~10 children of each DevNamespace
             clusterwide=True,

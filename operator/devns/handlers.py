@@ -34,6 +34,7 @@ import kopf
 from . import gc, handlers_network, metrics, reconcile, requesters
 from .contract import (ANN_REQUESTER, FINALIZER, GROUP, GUARDED_KINDS, KINDS, MANAGED_SELECTOR, PLURAL, VERSION,
                        guarded_kinds)
+from .informer import Index
 from .outcome import Outcome, Result, event_of
 from .reconcile import Context
 
@@ -138,18 +139,17 @@ class Lanes:
 @kopf.on.create(*RESOURCE)
 @kopf.on.update(*RESOURCE)
 async def provision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger, reason: str,
-                    devnamespace_peers: kopf.Index, devnamespace_sources: kopf.Index,
-                    devnamespaces_by_uid: kopf.Index, **_: Any) -> None:
+                    **_: Any) -> None:
     """Create or update the namespace and its guardrails (also on operator start, for every object: in the resume
     lane, ``Lanes``)."""
     started = time.monotonic()
-    outcome = await memo.lanes.run(str(reason), _provision, memo, body, devnamespace_peers, devnamespace_sources,
-                                   devnamespaces_by_uid)
+    ix = memo.indexes
+    outcome = await memo.lanes.run(str(reason), _provision, memo, body, ix.devnamespace_peers,
+                                   ix.devnamespace_sources, ix.devnamespaces_by_uid)
     _finish(memo, body, patch, outcome, started, logger, str(reason))
 
 
-def _provision(memo: kopf.Memo, body: kopf.Body, peers: kopf.Index, sources: kopf.Index,
-               by_uid: kopf.Index) -> Outcome:
+def _provision(memo: kopf.Memo, body: kopf.Body, peers: Index, sources: Index, by_uid: Index) -> Outcome:
     outcome = reconcile.reconcile(memo.ctx, body, utcnow(), **reconcile_inputs(memo.ctx, body, peers, sources,
                                                                                by_uid))
     handlers_network.announce(memo.events, body, outcome)
@@ -157,13 +157,12 @@ def _provision(memo: kopf.Memo, body: kopf.Body, peers: kopf.Index, sources: kop
 
 
 @kopf.on.delete(*RESOURCE)
-def deprovision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger,
-                devnamespace_peers: kopf.Index, **_: Any) -> None:
+def deprovision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
     """Delete the namespace devns created, and hold the finalizer until it is really gone."""
     started = time.monotonic()
     outcome = reconcile.finalize(memo.ctx, body, utcnow())
     if outcome.result is Result.DELETED:
-        _make_room(memo.ctx, body, devnamespace_peers, logger)
+        _make_room(memo.ctx, body, memo.indexes.devnamespace_peers, logger)
     _finish(memo, body, patch, outcome, started, logger, "delete")
 
 
@@ -179,19 +178,18 @@ async def sleep_until(stopped: Any, wake: asyncio.Event, timeout: float | None) 
 
 # -- limits per requester -------------------------------------------------------------------------------------
 
-@kopf.index(*RESOURCE)
-def devnamespace_peers(body: kopf.Body, **_: Any) -> dict[str, requesters.Peer]:
+def devnamespace_peers(body: Mapping[str, Any]) -> dict[str, requesters.Peer]:
     """uid -> what the limit per requester and the class budgets need of each DevNamespace (who asked, its
     phase, its namespace, its class as its status says, its team)."""
     return {body["metadata"]["uid"]: requesters.peer_of(body)}
 
 
-def all_peers(index: kopf.Index) -> list[requesters.Peer]:
+def all_peers(index: Index) -> list[requesters.Peer]:
     return [peer for uid in index for peer in index[uid]]
 
 
-def reconcile_inputs(ctx: Context, body: Mapping[str, Any], peers: kopf.Index, sources: kopf.Index,
-                     by_uid: kopf.Index) -> dict[str, Any]:
+def reconcile_inputs(ctx: Context, body: Mapping[str, Any], peers: Index, sources: Index,
+                     by_uid: Index) -> dict[str, Any]:
     """What ``reconcile.reconcile`` needs of the indexes for ``body``: the other DevNamespaces when a limit per
     requester or a class budget applies (else none: no O(N) list per reconcile), the judgement of its sources of
     ingress, and the other DevNamespaces' bodies (for their quota in a budget)."""
@@ -201,7 +199,7 @@ def reconcile_inputs(ctx: Context, body: Mapping[str, Any], peers: kopf.Index, s
             "bodies": lambda uid: next(iter(by_uid.get(uid, [])), None)}
 
 
-def _make_room(ctx: Context, body: Mapping[str, Any], index: kopf.Index, logger: logging.Logger) -> None:
+def _make_room(ctx: Context, body: Mapping[str, Any], index: Index, logger: logging.Logger) -> None:
     """A DevNamespace no longer holds room (deleted, expired): wake the ones waiting for it (of its requester, or
     in its class's budget)."""
     peers = all_peers(index)
@@ -219,8 +217,7 @@ def _make_room(ctx: Context, body: Mapping[str, Any], index: kopf.Index, logger:
 INDEXED_METADATA = ("name", "uid", "creationTimestamp", "resourceVersion", "generation", "deletionTimestamp")
 
 
-@kopf.index(*RESOURCE)
-def devnamespaces_by_uid(body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]:
+def devnamespaces_by_uid(body: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """uid -> the latest DevNamespace (identity and spec): desired state for drift checks without reading the
     API. Called for every DevNamespace event, so it copies only what the drift check reads."""
     meta = dict(body["metadata"])  # one plain copy of the top level: Kopf's views resolve every key lookup
@@ -239,8 +236,7 @@ def owner_uid(kind: str, obj: Mapping[str, Any]) -> str | None:
                  if o.get("kind") == "DevNamespace"), None)
 
 
-async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
-                devnamespaces_by_uid: kopf.Index, devnamespace_sources: kopf.Index, param: str, **_: Any) -> None:
+async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger, param: str, **_: Any) -> None:
     """A managed object changed or went away: put it back if it no longer matches its DevNamespace. A managed
     namespace or cluster-view binding whose DevNamespace is not known is an orphan candidate (see ``orphan``).
 
@@ -249,7 +245,7 @@ async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
     plain object, not Kopf's ``body`` view, whose every key lookup goes through Kopf's resolver."""
     obj = event["object"]
     uid = owner_uid(param, obj)
-    owners = list(devnamespaces_by_uid.get(uid, [])) if uid else []
+    owners = list(memo.indexes.devnamespaces_by_uid.get(uid, [])) if uid else []
     if param in ORPHAN_CHECKS and not owners and event.get("type") != "DELETED":
         await asyncio.to_thread(orphan, param, copy.deepcopy(obj), memo, logger)
         return
@@ -258,7 +254,7 @@ async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
     if not owners or (param == "Namespace" and event["type"] == "ADDED"):  # creation is reconcile's job
         return
     owner, started = owners[0], time.monotonic()
-    trusted = handlers_network.trusted_sources(memo.ctx, owner, devnamespace_sources)  # as provisioning renders
+    trusted = handlers_network.trusted_sources(memo.ctx, owner, memo.indexes.devnamespace_sources)  # as provisioned
     want = reconcile.drifted(memo.ctx, owner, param, obj["metadata"]["name"], event["type"], obj, utcnow(), trusted)
     if want is None:
         return
@@ -275,7 +271,7 @@ def orphan(kind: str, body: dict[str, Any], memo: kopf.Memo, logger: logging.Log
 
     Triggered by the watches: their initial listing after a start (DevNamespaces deleted while the operator was
     down), a new look-alike, and the update the garbage collector makes when it strips the ownerReference of a
-    DevNamespace deleted with --cascade=orphan. Kopf indexes are complete before handlers run, and the
+    DevNamespace deleted with --cascade=orphan. The indexes (``informer``) are complete before handlers run, and the
     DevNamespace is read again before anything is deleted.
     """
     outcome = ORPHAN_CHECKS[kind](memo.ctx, body, utcnow())

@@ -18,14 +18,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Any, Mapping
 
 import kopf
 
 from . import handlers_lifecycle, handlers_network, metrics, reconcile
 from .classes import ClassRef
 from .contract import ANN_DEFAULT_CLASS, CLASS_KIND, CLASS_PLURAL, GROUP, KIND, VERSION
-from .handlers import RESOURCE, reconcile_inputs, record, utcnow
+from .handlers import reconcile_inputs, record, utcnow
+from .informer import Index
 from .kube import ApiError
 
 CLASS_RESOURCE = (GROUP, VERSION, CLASS_PLURAL)
@@ -71,10 +72,9 @@ def class_seen(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger, *
         remember(memo.ctx, obj, logger)
 
 
-@kopf.index(*RESOURCE)
-def devnamespace_class_use(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[str, tuple[str | None, str | None]]:
-    """uid -> (the class that applied, as its status says; the phase)."""
-    memo.class_counts.changed()
+def devnamespace_class_use(body: Mapping[str, Any]) -> dict[str, tuple[str | None, str | None]]:
+    """uid -> (the class that applied, as its status says; the phase): an index of the ``informer``, whose
+    changes bump ``Recount``."""
     status = body.get("status") or {}
     return {body["metadata"]["uid"]: (status.get("class"), status.get("phase"))}
 
@@ -97,12 +97,12 @@ class Recount:
         self._counted[name] = version
 
 
-def users(name: str, index: kopf.Index) -> list[str]:
+def users(name: str, index: Index) -> list[str]:
     """The uids of DevNamespaces whose status names class ``name``."""
     return [uid for uid in index for cls, _ in index[uid] if cls == name]
 
 
-def affected(name: str, defaults: bool, by_uid: kopf.Index) -> list[dict[str, Any]]:
+def affected(name: str, defaults: bool, by_uid: Index) -> list[dict[str, Any]]:
     """The DevNamespaces (index entries) that name class ``name``, and with ``defaults`` (it is, or was until
     now, the default class) those that name none."""
     return [dn for uid in by_uid for dn in by_uid[uid]
@@ -114,7 +114,7 @@ def is_default(obj: Any) -> bool:
 
 
 async def fan_out(memo: kopf.Memo, logger: logging.Logger, name: str, targets: list[dict[str, Any]],
-                  peers: kopf.Index, sources: kopf.Index, by_uid: kopf.Index) -> None:
+                  peers: Index, sources: Index, by_uid: Index) -> None:
     """Reconcile ``targets`` again, ``FAN_OUT`` at a time; a temporary error (Kopf retries) if any failed."""
     started, limit = time.monotonic(), asyncio.Semaphore(FAN_OUT)
 
@@ -132,20 +132,21 @@ async def fan_out(memo: kopf.Memo, logger: logging.Logger, name: str, targets: l
 @kopf.on.create(*CLASS_RESOURCE)
 @kopf.on.update(*CLASS_RESOURCE)
 async def class_changed(body: kopf.Body, old: Any, new: Any, reason: str, memo: kopf.Memo, logger: logging.Logger,
-                        devnamespaces_by_uid: kopf.Index, devnamespace_peers: kopf.Index,
-                        devnamespace_sources: kopf.Index, **_: Any) -> None:
+                        **_: Any) -> None:
     """Reconcile the class's DevNamespaces again (not on resume: on.resume of each DevNamespace does that), then
     record the generation they have."""
     name, generation = body["metadata"]["name"], body["metadata"].get("generation")
     remember(memo.ctx, dict(body), logger)  # before re-rendering, whichever handler of this event ran first
     if str(reason) != "resume":
-        targets = affected(name, is_default(old) or is_default(new), devnamespaces_by_uid)
-        await fan_out(memo, logger, name, targets, devnamespace_peers, devnamespace_sources, devnamespaces_by_uid)
+        ix = memo.indexes
+        targets = affected(name, is_default(old) or is_default(new), ix.devnamespaces_by_uid)
+        await fan_out(memo, logger, name, targets, ix.devnamespace_peers, ix.devnamespace_sources,
+                      ix.devnamespaces_by_uid)
     if (body.get("status") or {}).get("observedGeneration") != generation:
         await asyncio.to_thread(memo.ctx.kube.patch_status, CLASS_KIND, name, {"observedGeneration": generation})
 
 
-def rerender(memo: kopf.Memo, name: str, peers: kopf.Index, sources: kopf.Index, by_uid: kopf.Index,
+def rerender(memo: kopf.Memo, name: str, peers: Index, sources: Index, by_uid: Index,
              logger: logging.Logger) -> bool:
     """Reconcile one DevNamespace now (read, compare, patch what differs, its status if that changed)."""
     ctx, started = memo.ctx, time.monotonic()
@@ -168,33 +169,33 @@ def rerender(memo: kopf.Memo, name: str, peers: kopf.Index, sources: kopf.Index,
 
 
 @kopf.on.delete(*CLASS_RESOURCE)
-async def class_deleted(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, devnamespaces_by_uid: kopf.Index,
-                        devnamespace_peers: kopf.Index, devnamespace_sources: kopf.Index,
-                        devnamespace_class_use: kopf.Index, retry: int, **_: Any) -> None:
+async def class_deleted(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, retry: int, **_: Any) -> None:
     """Hold the class while DevNamespaces use it. Its DevNamespaces are told (their Ready message); if it was the
     default class, those naming none move to the next default class, or to none. Later retries re-render only
     DevNamespaces naming no class that still use it (a failed first attempt), so holding the class costs nothing."""
-    name = body["metadata"]["name"]
-    targets = affected(name, is_default(body), devnamespaces_by_uid)
+    name, ix = body["metadata"]["name"], memo.indexes
+    targets = affected(name, is_default(body), ix.devnamespaces_by_uid)
     if retry:
-        still = set(users(name, devnamespace_class_use))
+        still = set(users(name, ix.devnamespace_class_use))
         targets = [dn for dn in targets if dn["metadata"]["uid"] in still and not dn["spec"].get("class")]
     if targets:
-        await fan_out(memo, logger, name, targets, devnamespace_peers, devnamespace_sources, devnamespaces_by_uid)
-    using = users(name, devnamespace_class_use)
+        await fan_out(memo, logger, name, targets, ix.devnamespace_peers, ix.devnamespace_sources,
+                      ix.devnamespaces_by_uid)
+    using = users(name, ix.devnamespace_class_use)
     if using:
         raise kopf.TemporaryError(f"{len(using)} DevNamespaces still use this class; it is deleted when none does "
                                   "(set their spec.class to another class, or delete them)", delay=10)
 
 
 @kopf.timer(*CLASS_RESOURCE, interval=COUNT_INTERVAL, id="count")
-def count(body: kopf.Body, memo: kopf.Memo, devnamespace_class_use: kopf.Index, **_: Any) -> None:
+def count(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """status.devNamespaces and status.ready, written only when they changed (and counted only when a
     DevNamespace changed since the last count)."""
     name, version = body["metadata"]["name"], memo.class_counts.version
     if not memo.class_counts.due(name):
         return
-    phases = [phase for uid in devnamespace_class_use for cls, phase in devnamespace_class_use[uid] if cls == name]
+    use = memo.indexes.devnamespace_class_use
+    phases = [phase for uid in use for cls, phase in use[uid] if cls == name]
     counts = {"devNamespaces": len(phases), "ready": sum(p in ("Ready", "Expiring") for p in phases)}
     status = body.get("status") or {}
     if any(status.get(k) != v for k, v in counts.items()):

@@ -48,10 +48,9 @@ def plan_threadsafe(memo: kopf.Memo, body: Mapping[str, Any]) -> None:
 
 
 @kopf.on.event(*RESOURCE, id="deadlines")
-async def plan_deadlines(event: dict[str, Any], memo: kopf.Memo, devnamespace_peers: kopf.Index,
-                         **_: Any) -> None:
+async def plan_deadlines(event: dict[str, Any], memo: kopf.Memo, **_: Any) -> None:
     """Plan (or forget) the DevNamespace's next deadline. Pure and on the event loop: no thread, no copy."""
-    memo.peers_index = devnamespace_peers  # the same live index every time: for ``_make_room`` after an expiry
+    memo.indexes.observe(event)  # (already, if the sources handler ran first: then this costs nothing)
     obj = event["object"]
     if event.get("type") == "DELETED":
         memo.deadlines.forget(obj["metadata"]["uid"])
@@ -78,8 +77,8 @@ def acting(memo: kopf.Memo):
         metrics.EXPIRIES.set(uid, step.expires_at)
         if step.outcome is not None:
             record(memo, body, step.outcome, asyncio.get_running_loop().time() - started, log, "expiry")
-            if step.outcome.result is Result.EXPIRED and memo.get("peers_index") is not None:
-                await asyncio.to_thread(_make_room, ctx, body, memo.peers_index, log)
+            if step.outcome.result is Result.EXPIRED:
+                await asyncio.to_thread(_make_room, ctx, body, memo.indexes.devnamespace_peers, log)
         return step.next_wake
 
     return act

@@ -1,7 +1,7 @@
 """Kopf wiring of network trust (``trust``): which listed sources of ingress a DevNamespace may admit, and
 re-judging them when the DevNamespaces holding those namespaces change. Imported by ``handlers``.
 
-- Two Kopf indexes, kept from the DevNamespace watch (no API call): ``devnamespace_sources`` (namespace -> the
+- Two indexes of the DevNamespaces (``informer``, no API call): ``devnamespace_sources`` (namespace -> the
   DevNamespaces naming it, with their owners and state) and ``devnamespace_listeners`` (namespace -> the
   DevNamespaces listing it in ``spec.network.allowFromNamespaces``).
 - ``judged`` decides from the first index, so provisioning (``handlers.provision``) and drift repair
@@ -25,6 +25,7 @@ import kopf
 from . import reconcile, trust
 from .contract import GROUP, PLURAL, VERSION
 from .events import Poster
+from .informer import Index
 from .outcome import Outcome
 from .reconcile import Context
 
@@ -36,15 +37,13 @@ class SeenSources(dict[str, trust.Source]):
     a judgement. Lives in Kopf's memo as ``memo.seen_sources`` (only the event loop touches it)."""
 
 
-@kopf.index(*RESOURCE)
-def devnamespace_sources(body: kopf.Body, **_: Any) -> dict[str, trust.Source]:
+def devnamespace_sources(body: Mapping[str, Any]) -> dict[str, trust.Source]:
     """namespace -> the DevNamespaces naming it (normally one; more while one of them fails for a conflict)."""
     source = trust.source_of(body)
     return {source.namespace: source}
 
 
-@kopf.index(*RESOURCE)
-def devnamespace_listeners(body: kopf.Body, **_: Any) -> dict[str, trust.Source]:
+def devnamespace_listeners(body: Mapping[str, Any]) -> dict[str, trust.Source]:
     """listed namespace -> the DevNamespaces asking ingress from it."""
     names = trust.listed(body)
     if not names:
@@ -53,7 +52,7 @@ def devnamespace_listeners(body: kopf.Body, **_: Any) -> dict[str, trust.Source]
     return {name: me for name in names}
 
 
-def judged(ctx: Context, body: Mapping[str, Any], sources: kopf.Index) -> trust.Decision:
+def judged(ctx: Context, body: Mapping[str, Any], sources: Index) -> trust.Decision:
     """The judgement of ``body``'s listed sources from the index (no API call); empty when it lists none."""
     names = trust.listed(body)
     if not names:
@@ -62,7 +61,7 @@ def judged(ctx: Context, body: Mapping[str, Any], sources: kopf.Index) -> trust.
                         ctx.settings.is_trusted_source)
 
 
-def trusted_sources(ctx: Context, body: Mapping[str, Any], sources: kopf.Index) -> tuple[str, ...]:
+def trusted_sources(ctx: Context, body: Mapping[str, Any], sources: Index) -> tuple[str, ...]:
     """What drift repair renders: the same trusted list as provisioning."""
     return judged(ctx, body, sources).granted
 
@@ -76,9 +75,10 @@ def announce(events: Poster, body: Mapping[str, Any], outcome: Outcome) -> None:
 
 @kopf.on.event(*RESOURCE, id="sources")
 async def sources_changed(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger,
-                          devnamespace_sources: kopf.Index, devnamespace_listeners: kopf.Index, **_: Any) -> None:
+                          **_: Any) -> None:
     """A DevNamespace appeared, changed or went away: re-judge the DevNamespaces listing its namespace, if their
     judgement of it changes (it became Ready, its owners changed, it is being deleted or is gone)."""
+    memo.indexes.observe(event)  # first: this event's handlers (and its change handlers after) read the indexes
     obj = event["object"]
     uid = obj["metadata"]["uid"]
     seen: SeenSources = memo.seen_sources
@@ -92,8 +92,9 @@ async def sources_changed(event: dict[str, Any], memo: kopf.Memo, logger: loggin
     if old == new:
         return
     ctx: Context = memo.ctx
-    stale = trust.affected(old, new, lambda name: devnamespace_listeners.get(name, ()),
-                           lambda name: devnamespace_sources.get(name, ()), ctx.settings.is_trusted_source)
+    ix = memo.indexes
+    stale = trust.affected(old, new, lambda name: ix.devnamespace_listeners.get(name, ()),
+                           lambda name: ix.devnamespace_sources.get(name, ()), ctx.settings.is_trusted_source)
     if stale:
         woken = await asyncio.to_thread(reconcile.recheck, ctx, stale, dt.datetime.now(dt.timezone.utc))
         if woken:

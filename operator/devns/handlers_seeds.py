@@ -148,8 +148,7 @@ async def watch_sources(memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.daemon(*CLASS_RESOURCE, id="seed-sources", cancellation_timeout=5.0)
 async def follow_sources(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, stopped: Any,
-                         devnamespaces_by_uid: kopf.Index, devnamespace_peers: kopf.Index,
-                         devnamespace_sources: kopf.Index, devnamespace_class_use: kopf.Index, **_: Any) -> None:
+                         **_: Any) -> None:
     """When a source the class's seeds copy changes: apply the copies in its Ready DevNamespaces, reconcile the
     others (and those whose copies cannot be applied alone) again."""
     name, ctx, changes = body["metadata"]["name"], memo.ctx, memo.seed_changes
@@ -161,8 +160,10 @@ async def follow_sources(body: kopf.Body, memo: kopf.Memo, logger: logging.Logge
         changed = sorted(f"{k[0]} {k[1]}" for k in set(sources_of(cls.spec.seed) if cls else ()) & changed_keys)
         if not changed:
             continue
-        targets = [(dn, phase) for uid in devnamespace_class_use for cls_name, phase in devnamespace_class_use[uid]
-                   if cls_name == name for dn in devnamespaces_by_uid.get(uid, [])]
+        ix = memo.indexes
+        use = ix.devnamespace_class_use
+        targets = [(dn, phase) for uid in use for cls_name, phase in use[uid]
+                   if cls_name == name for dn in ix.devnamespaces_by_uid.get(uid, [])]
         ready = [dn for dn, phase in targets if phase in ("Ready", "Expiring")]
         rest = [dn for dn, phase in targets if phase not in ("Ready", "Expiring")]
         started, keys = time.monotonic(), list(changed_keys)
@@ -172,7 +173,8 @@ async def follow_sources(body: kopf.Body, memo: kopf.Memo, logger: logging.Logge
                     f"DevNamespaces in {time.monotonic() - started:.1f} s; {len(rest)} to reconcile")
         if rest:
             try:
-                await fan_out(memo, logger, name, rest, devnamespace_peers, devnamespace_sources, devnamespaces_by_uid)
+                await fan_out(memo, logger, name, rest, ix.devnamespace_peers, ix.devnamespace_sources,
+                              ix.devnamespaces_by_uid)
             except kopf.TemporaryError as exc:
                 logger.warning(f"{exc}: the next reconcile of each catches up")
 

@@ -12,7 +12,7 @@ is trusted only when it exists and this DevNamespace's owners control it:
 Everything else is refused, and the refusal says why. Whether a name nobody in devns holds exists, and is being
 deleted, needs the API: ``decide`` leaves it ``UNKNOWN`` (refused either way) and ``Decision.resolved`` fills in
 what the reconcile looked up, for the message only. The granted list depends on the DevNamespaces alone (``Source``,
-from a Kopf index), so provisioning and drift repair compute the same list without an API call, and ``affected``
+from an index of the DevNamespaces), so provisioning and drift repair compute the same list without an API call, and ``affected``
 tells which DevNamespaces' judgement of a name changes when another DevNamespace changes.
 """
 

@@ -20,6 +20,7 @@ LAYERS = [
     {"handlers_lifecycle"},
     {"handlers"},
     {"handlers_network"},
+    {"informer"},
     {"metrics"},
     {"events"},
     {"reconcile"},

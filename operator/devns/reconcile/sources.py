@@ -1,7 +1,7 @@
 """Sources of ingress (``trust``): what only the API can tell about them, and waking the DevNamespaces whose
 trusted sources changed.
 
-Which listed namespaces are trusted depends on the DevNamespaces alone (the handlers judge them from a Kopf index,
+Which listed namespaces are trusted depends on the DevNamespaces alone (the handlers judge them from an index,
 ``trust.decide``); this module adds the two API calls around that decision: ``look_up`` reads the listed namespaces
 no DevNamespace holds, so the refusal says whether they exist (one GET each, only for those). A DevNamespace whose
 judgement changed is woken with ``context.recheck`` (one annotation, as for the limit per requester).

@@ -1,0 +1,190 @@
+"""devns's own indexes of the DevNamespaces, kept as a Kubernetes informer keeps its cache: one LIST before Kopf
+starts (every handler sees every DevNamespace from the first event on), a watch from there in a thread of its
+own, and Kopf's DevNamespace events on top (``observe``: the handlers of an event see that event indexed, as with
+Kopf's own indexes). The newest resourceVersion of each DevNamespace wins, and a deleted one stays deleted.
+
+Why not Kopf's indexes: until every indexed object is indexed, Kopf holds the worker of every object of every
+watched resource (the ~10 children of each DevNamespace too) on one condition, and wakes all of them for each
+object it indexes. That is quadratic at start-up: a restart over a few thousand DevNamespaces spent most of its
+time there. Nothing here waits for anything; the first LIST makes the indexes complete before any handler runs.
+
+An index maps keys to the values the DevNamespaces contribute (a function per index: body -> {key: value}), and
+reads like a Kopf index: iterate the keys, ``index[key]`` / ``index.get(key, default)`` for the values. Safe to
+read from any thread.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from typing import Any, Callable, Iterator, Mapping
+
+from .contract import GROUP, PLURAL, VERSION
+from .kube import Kube
+
+log = logging.getLogger("devns")
+
+Contribution = Callable[[Mapping[str, Any]], dict[str, Any]]
+#: Deleted uids remembered (so a late event cannot bring one back): far more than can be in flight.
+TOMBSTONES = 10_000
+
+
+class Index:
+    """key -> the values DevNamespaces contribute to it; read-only for its users."""
+
+    def __init__(self, lock: threading.RLock):
+        self._lock = lock
+        self._values: dict[str, dict[str, Any]] = {}  # key -> uid -> value
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._values))
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def __getitem__(self, key: str) -> list[Any]:
+        with self._lock:
+            return list(self._values[key].values())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            values = self._values.get(key)
+            return default if values is None else list(values.values())
+
+    def _set(self, uid: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        for key in before.keys() - after.keys():
+            values = self._values.get(key, {})
+            values.pop(uid, None)
+            if not values:
+                self._values.pop(key, None)
+        for key, value in after.items():
+            self._values.setdefault(key, {})[uid] = value
+
+
+class Informer:
+    """The indexes named in ``functions``, as attributes (``informer.devnamespace_peers``); ``on_change`` is
+    called after any DevNamespace changed them."""
+
+    def __init__(self, functions: Mapping[str, Contribution], on_change: Callable[[], None] = lambda: None):
+        self._lock = threading.RLock()
+        self._functions = dict(functions)
+        self._indexes = {name: Index(self._lock) for name in functions}
+        self._contributed: dict[str, dict[str, dict[str, Any]]] = {}  # uid -> index name -> its contribution
+        self._versions: dict[str, int] = {}  # uid -> resourceVersion indexed
+        self._gone: collections.OrderedDict[str, int] = collections.OrderedDict()  # deleted uid -> version
+        self.on_change = on_change
+        self.version = ""  # the resourceVersion the watch continues from
+
+    def __getattr__(self, name: str) -> Index:
+        try:
+            return self.__dict__["_indexes"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __len__(self) -> int:
+        return len(self._versions)
+
+    # -- keeping it current ---------------------------------------------------------------------------------------
+
+    def observe(self, event: Mapping[str, Any]) -> None:
+        """A watch event (Kopf's or the informer's own): index the object, or forget it when deleted."""
+        obj = event["object"]
+        if event.get("type") == "DELETED":
+            self.remove(obj)
+        else:
+            self.put(obj)
+
+    def put(self, body: Mapping[str, Any]) -> None:
+        meta = body["metadata"]
+        uid, version = meta["uid"], _version(meta)
+        with self._lock:
+            if uid in self._gone or 0 <= version <= self._versions.get(uid, -1):
+                return  # deleted, or not newer than what is indexed
+            self._versions[uid] = version
+            contributed = self._contributed.setdefault(uid, {})
+            for name, fn in self._functions.items():
+                after = fn(body)
+                self._indexes[name]._set(uid, contributed.get(name, {}), after)
+                contributed[name] = after
+        self.on_change()
+
+    def remove(self, body: Mapping[str, Any]) -> None:
+        meta = body["metadata"]
+        uid = meta["uid"]
+        with self._lock:
+            self._gone[uid] = _version(meta)
+            while len(self._gone) > TOMBSTONES:
+                self._gone.popitem(last=False)
+            self._versions.pop(uid, None)
+            for name, contribution in self._contributed.pop(uid, {}).items():
+                self._indexes[name]._set(uid, contribution, {})
+        self.on_change()
+
+    def replace(self, items: list[Mapping[str, Any]], version: str) -> None:
+        """A full LIST: index every item; forget what it no longer has (deleted while nobody watched)."""
+        present = {item["metadata"]["uid"] for item in items}
+        for item in items:
+            self.put(item)
+        with self._lock:
+            missing = [uid for uid in self._versions if uid not in present]
+        for uid in missing:
+            self.remove({"metadata": {"uid": uid, "resourceVersion": version}})
+        self.version = version
+
+    # -- from the API ---------------------------------------------------------------------------------------------
+
+    def prime(self, kube: Kube, page: int = 500) -> None:
+        """LIST every DevNamespace (in pages) and index them; where the watch starts."""
+        items, token = [], None
+        while True:
+            query = [("limit", str(page))] + ([("continue", token)] if token else [])
+            found = kube.request("GET", kube.path("DevNamespace"), query=query)
+            items += found.get("items") or []
+            token = (found.get("metadata") or {}).get("continue")
+            if not token:
+                break
+        self.replace(items, (found.get("metadata") or {}).get("resourceVersion", ""))
+
+    def follow(self, kube: Kube) -> threading.Thread:
+        """Start the thread that watches DevNamespaces from ``version`` (LISTing again after any failure)."""
+        thread = threading.Thread(target=self._follow, args=(kube,), name="devns-informer", daemon=True)
+        thread.start()
+        return thread
+
+    def _follow(self, kube: Kube) -> None:
+        from kubernetes import client, watch
+
+        api, backoff = client.CustomObjectsApi(kube.api), 1.0
+        while True:
+            try:
+                if not self.version:
+                    self.prime(kube)
+                for event in watch.Watch().stream(api.list_cluster_custom_object, GROUP, VERSION, PLURAL,
+                                                  resource_version=self.version, allow_watch_bookmarks=True,
+                                                  timeout_seconds=300):
+                    obj = event["raw_object"]
+                    if event["type"] == "ERROR":
+                        raise RuntimeError(f"watch ended: {obj.get('message', obj)}")
+                    self.version = obj["metadata"].get("resourceVersion", self.version)
+                    if event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+                        self.observe({"type": event["type"], "object": obj})
+                backoff = 1.0
+            except Exception as exc:  # noqa: BLE001: the thread must outlive any failure
+                log.warning(f"watching DevNamespaces for the indexes failed, again in {backoff:.0f} s: {exc}")
+                self.version = ""
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+
+def _version(meta: Mapping[str, Any]) -> int:
+    """resourceVersion as a number (etcd's revision: later writes have larger ones); -1 when not a number."""
+    try:
+        return int(meta.get("resourceVersion") or -1)
+    except ValueError:
+        return -1
