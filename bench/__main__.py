@@ -20,6 +20,7 @@ from pathlib import Path
 from .cluster import ROOT, BenchEnv
 from .profile import Profiler
 from .report import Report, code_version, markdown
+from .scale import kept_block, scale, scale_markdown, splice
 
 FULL = dict(n=500, expiry_n=100, drift_k=50, idle_seconds=300.0, script_n=10, single_n=30, expiry_lead=25.0,
             settle=5.0, onboard_n=20)
@@ -48,6 +49,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="object counts at which operator RSS is sampled (N itself always); provisioning runs in "
                         "stages ending at each one <= N, the larger ones are reached at the end of the run "
                         "(default: 0,500,1000,5000; --quick: up to N)")
+    p.add_argument("--scale", action="store_true",
+                   help="the 10,000 scenario instead (bench/scale.py: RSS at each of --scale-points, expiry, drift, "
+                        "idle and a restart with all present, the floor); rewrites only the Scale part of "
+                        "BENCHMARKS.md")
+    p.add_argument("--scale-points", default="1000,2500,5000,9000,10000",
+                   help="DevNamespace counts the scale run grows through (the last stage's throughput is compared "
+                        "with the floor)")
     p.add_argument("--threads", type=int, default=32, help="client threads creating objects (32)")
     p.add_argument("--worker-limit", type=int, help="DEVNS_WORKER_LIMIT for the operator (default: its default)")
     p.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md", help="where to write the results")
@@ -85,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     started, t0 = dt.datetime.now(dt.timezone.utc), time.monotonic()
     commit, digest = code_version(ROOT)
     log = lambda line: print(f"{time.monotonic() - t0:6.1f}s {line}", flush=True)  # noqa: E731
+    if args.scale:
+        return run_scale(args, operator_env, log, started, t0)
     try:
         with BenchEnv(operator_env=operator_env, keep_state=args.keep_state, log=log) as env:
             b = s.Bench(env=env, report=report, threads=args.threads, settle=args.settle, log=log)
@@ -146,13 +156,41 @@ def main(argv: list[str] | None = None) -> int:
     command = "make bench" + (" ARGS=" + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
     text = markdown(report, kubernetes_version=KUBERNETES_VERSION, devns_version=f"{commit} (sources {digest})",
                     parameters=parameters, settings=shown, started=started, duration=duration, command=command)
-    args.output.write_text(text)
+    args.output.write_text(text + "\n" + kept_block(args.output.read_text() if args.output.exists() else ""))
     print()
     print(report.table())
     print(report.summary())
     for note in report.notes:
         print(f"note: {note}")
     print(f"wrote {args.output} ({duration:.0f} s)")
+    return 0
+
+
+def run_scale(args: argparse.Namespace, operator_env: dict[str, str], log, started: dt.datetime, t0: float) -> int:
+    """``--scale``: bench/scale.py's scenario; its block replaces the Scale part of the output file."""
+    from . import classes as bench_class
+    from . import scenarios as s
+
+    report = Report()
+    points = [int(x) for x in args.scale_points.split(",") if x.strip()]
+    commit, digest = code_version(ROOT)
+    with BenchEnv(operator_env=operator_env, keep_state=args.keep_state, log=log) as env:
+        b = s.Bench(env=env, report=report, threads=args.threads, settle=args.settle, log=log)
+        bench_class.create(b)
+        b.audit.wait_quiet(s.OPERATOR_USER, quiet_for=args.settle)
+        scale(b, points, args.idle_seconds)
+    parameters = {"Stages": ", ".join(str(x) for x in points) + " DevNamespaces (the README's example spec)",
+                  "Then": f"100 expiring together, drift of 50, idle {args.idle_seconds:g} s, restart with one new "
+                          "DevNamespace created during the resume, the floor (as many as the last stage, operator stopped)",
+                  "Client": f"{args.threads} threads"}
+    command = "make bench ARGS=" + " ".join(sys.argv[1:] or ["--scale"])
+    block = scale_markdown(report, command=command, started=started, duration=time.monotonic() - t0,
+                           devns_version=f"{commit} (sources {digest})", parameters=parameters)
+    existing = args.output.read_text() if args.output.exists() else "# devns benchmarks\n"
+    args.output.write_text(splice(existing, block))
+    print(report.table())
+    print(report.summary())
+    print(f"wrote the Scale part of {args.output} ({time.monotonic() - t0:.0f} s)")
     return 0
 
 

@@ -123,11 +123,14 @@ def markdown(report: Report, *, kubernetes_version: str, devns_version: str, par
         "",
         "## Results",
         "",
-        report.table(),
-        "",
-        report.summary() + ".",
-        "",
+        *results(report, "## Notes"),
     ]
-    if report.notes:
-        lines += ["## Notes", "", *(f"- {n}" for n in report.notes), ""]
     return "\n".join(lines)
+
+
+def results(report: Report, notes_heading: str) -> list[str]:
+    """The table, the summary line and the notes (under ``notes_heading``), as Markdown lines."""
+    lines = [report.table(), "", report.summary() + ".", ""]
+    if report.notes:
+        lines += [notes_heading, "", *(f"- {n}" for n in report.notes), ""]
+    return lines

@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         asyncio.run(kopf.operator(
-            memo=kopf.Memo(ctx=ctx, deadlines=Deadlines(), seen_sources=handlers_network.SeenSources(),
-                           lanes=handlers.Lanes(config.worker_limit, config.resume_limit),
+            memo=kopf.Memo(ctx=ctx, deadlines=Deadlines(), verify=handlers_lifecycle.Verification(),
+                           seen_sources=handlers_network.SeenSources(), lanes=handlers.Lanes(config.worker_limit, config.resume_limit),
                            events=Poster(kube, handlers.utcnow, logging.getLogger("devns")),
                            indexes=indexes, class_counts=class_counts, seed_versions=seed_versions,
                            seed_changes=handlers_seeds.SourceChanges()),

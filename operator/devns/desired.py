@@ -21,6 +21,8 @@ not grow with the number of DevNamespaces.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -56,6 +58,14 @@ class Desired:
 
     def expired(self, now: dt.datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at
+
+    def fingerprint(self, key: bytes) -> str:
+        """16 hex digits of what provisioning makes the namespace match: the rendered objects (the namespace
+        without its proof, which binds to the namespace's uid), the amendments, and the signing key's id."""
+        objects = self.objects
+        text = json.dumps([gc.key_id(key), objects.namespace, objects.children, objects.amendments], sort_keys=True,
+                          separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def namespace_for(self, namespace_uid: str, key: bytes) -> dict[str, Any]:
         """The desired namespace with the proof (``gc``) for the namespace whose uid is ``namespace_uid``: what

@@ -22,10 +22,9 @@ from typing import Any, Mapping
 
 import kopf
 
-from . import handlers_lifecycle, handlers_network, metrics, reconcile
+from . import handlers_lifecycle, metrics
 from .classes import ClassRef
-from .contract import ANN_DEFAULT_CLASS, CLASS_KIND, CLASS_PLURAL, GROUP, KIND, VERSION
-from .handlers import reconcile_inputs, record, utcnow
+from .contract import ANN_DEFAULT_CLASS, CLASS_KIND, CLASS_PLURAL, GROUP, VERSION
 from .informer import Index
 from .kube import ApiError
 
@@ -113,14 +112,13 @@ def is_default(obj: Any) -> bool:
     return ((obj or {}).get("metadata", {}).get("annotations") or {}).get(ANN_DEFAULT_CLASS) == "true"
 
 
-async def fan_out(memo: kopf.Memo, logger: logging.Logger, name: str, targets: list[dict[str, Any]],
-                  peers: Index, sources: Index, by_uid: Index) -> None:
+async def fan_out(memo: kopf.Memo, logger: logging.Logger, name: str, targets: list[dict[str, Any]]) -> None:
     """Reconcile ``targets`` again, ``FAN_OUT`` at a time; a temporary error (Kopf retries) if any failed."""
     started, limit = time.monotonic(), asyncio.Semaphore(FAN_OUT)
 
     async def one(dn: dict[str, Any]) -> bool:
         async with limit:
-            return await asyncio.to_thread(rerender, memo, dn["metadata"]["name"], peers, sources, by_uid, logger)
+            return await asyncio.to_thread(rerender, memo, dn["metadata"]["name"])
     failed = (await asyncio.gather(*(one(dn) for dn in targets))).count(False)
     logger.info(f"class {name}: {len(targets) - failed}/{len(targets)} DevNamespaces re-rendered in "
                 f"{time.monotonic() - started:.1f} s")
@@ -138,34 +136,17 @@ async def class_changed(body: kopf.Body, old: Any, new: Any, reason: str, memo: 
     name, generation = body["metadata"]["name"], body["metadata"].get("generation")
     remember(memo.ctx, dict(body), logger)  # before re-rendering, whichever handler of this event ran first
     if str(reason) != "resume":
-        ix = memo.indexes
-        targets = affected(name, is_default(old) or is_default(new), ix.devnamespaces_by_uid)
-        await fan_out(memo, logger, name, targets, ix.devnamespace_peers, ix.devnamespace_sources,
-                      ix.devnamespaces_by_uid)
+        targets = affected(name, is_default(old) or is_default(new), memo.indexes.devnamespaces_by_uid)
+        await fan_out(memo, logger, name, targets)
     if (body.get("status") or {}).get("observedGeneration") != generation:
         await asyncio.to_thread(memo.ctx.kube.patch_status, CLASS_KIND, name, {"observedGeneration": generation})
 
 
-def rerender(memo: kopf.Memo, name: str, peers: Index, sources: Index, by_uid: Index,
-             logger: logging.Logger) -> bool:
-    """Reconcile one DevNamespace now (read, compare, patch what differs, its status if that changed)."""
-    ctx, started = memo.ctx, time.monotonic()
-    try:
-        body = ctx.kube.get(KIND, name)
-        if body is None or body["metadata"].get("deletionTimestamp") or not (body.get("status") or {}).get("phase"):
-            return True  # gone, going, or not provisioned yet: its own create handler renders it with the class
-        outcome = reconcile.reconcile(ctx, body, utcnow(), **reconcile_inputs(ctx, body, peers, sources, by_uid))
-        handlers_lifecycle.plan_threadsafe(memo, body)  # its TTL or idle policy may come from the class
-        handlers_network.announce(memo.events, body, outcome)
-        if outcome.status:
-            ctx.kube.patch_status(KIND, name, outcome.status)
-        record(memo, body, outcome, time.monotonic() - started, logger, "class change")
-        metrics.CLASS_RERENDERS.labels("ok").inc()
-        return True
-    except ApiError as exc:
-        logger.warning(f"re-rendering devnamespace/{name} for its class failed: {exc}")
-        metrics.CLASS_RERENDERS.labels("failed").inc()
-        return False
+def rerender(memo: kopf.Memo, name: str) -> bool:
+    """Reconcile one DevNamespace now for its class (``handlers_lifecycle.reconcile_again``), counted."""
+    ok = handlers_lifecycle.reconcile_again(memo, name, "class change")
+    metrics.CLASS_RERENDERS.labels("ok" if ok else "failed").inc()
+    return ok
 
 
 @kopf.on.delete(*CLASS_RESOURCE)
@@ -179,8 +160,7 @@ async def class_deleted(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger
         still = set(users(name, ix.devnamespace_class_use))
         targets = [dn for dn in targets if dn["metadata"]["uid"] in still and not dn["spec"].get("class")]
     if targets:
-        await fan_out(memo, logger, name, targets, ix.devnamespace_peers, ix.devnamespace_sources,
-                      ix.devnamespaces_by_uid)
+        await fan_out(memo, logger, name, targets)
     using = users(name, ix.devnamespace_class_use)
     if using:
         raise kopf.TemporaryError(f"{len(using)} DevNamespaces still use this class; it is deleted when none does "

@@ -1,5 +1,7 @@
-"""Kopf wiring of the lifecycle (expiry warnings, expiry, removal after the retention, idle sleep, looks and wake:
-``reconcile.lifecycle``): one scheduler (``deadlines.Deadlines``) for every DevNamespace, not a task each.
+"""What acts on DevNamespaces outside Kopf's per-object handlers, while this replica is active: the lifecycle
+(expiry warnings, expiry, removal after the retention, idle sleep, looks and wake: ``reconcile.lifecycle``) with
+one scheduler (``deadlines.Deadlines``) for every DevNamespace, not a task each; and the verification after a
+start-up (``Verification``), which reconciles again, at a bounded rate, the DevNamespaces resumed from their status.
 
 - ``plan_deadlines``: every DevNamespace watch event (the initial listing included) computes, without the API,
   what is due and when (``reconcile.expiry_due``) and plans it; a deletion forgets it.
@@ -14,16 +16,19 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import logging
+import time
 from typing import Any, Mapping
 
 import kopf
 
-from . import metrics, reconcile
+from . import handlers_network, metrics, reconcile
 from .contract import KIND
 from .deadlines import Stopped
-from .handlers import RESOURCE, _make_room, record, utcnow
+from .handlers import RESOURCE, _make_room, reconcile_inputs, record, sleep_until, utcnow
+from .kube import ApiError
 from .outcome import Result
 
 log = logging.getLogger("devns")
@@ -84,12 +89,90 @@ def acting(memo: kopf.Memo):
     return act
 
 
-async def run(memo: kopf.Memo, stopped: Any) -> None:
-    """The scheduler, until ``stopped``; its deadlines are forgotten when it stops."""
+class Verification:
+    """DevNamespaces a start-up resumed from their status alone (``reconcile.resumed_unchanged``), to reconcile
+    once more in the background: what changed in their namespaces while no operator watched (an object deleted
+    by an admin) is put back within minutes. Filled on the event loop, emptied by ``verify`` while active."""
+
+    def __init__(self) -> None:
+        self._names: collections.deque[str] = collections.deque()
+        self._queued: set[str] = set()
+        self._event: asyncio.Event | None = None
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def add(self, name: str) -> None:
+        if name not in self._queued:
+            self._queued.add(name)
+            self._names.append(name)
+            if self._event is not None:
+                self._event.set()
+
+    def clear(self) -> None:
+        """A paused replica forgets; the resume after it queues again."""
+        self._names.clear()
+        self._queued.clear()
+
+    async def take(self, stopped: Any) -> str | None:
+        """The next name, waiting for one; None once ``stopped``."""
+        self._event = self._event or asyncio.Event()
+        while not self._names:
+            self._event.clear()
+            await sleep_until(stopped, self._event, None)
+            if stopped:
+                return None
+        name = self._names.popleft()
+        self._queued.discard(name)
+        return name
+
+
+async def verify(memo: kopf.Memo, stopped: Any) -> None:
+    """Reconcile the queued DevNamespaces again, at most ``verify_rate`` a second (they read their namespace: a
+    start-up over 10,000 must not flood the API server), in the resume lane."""
+    rate = memo.ctx.settings.verify_rate
+    loop = asyncio.get_running_loop()
+    due = loop.time()
+    while not stopped:
+        name = await memo.verify.take(stopped)
+        if name is None:
+            return
+        await memo.lanes.run("resume", reconcile_again, memo, name, "verify")
+        due = max(due + 1.0 / rate, loop.time())
+        await sleep_until(stopped, asyncio.Event(), due - loop.time())
+
+
+def reconcile_again(memo: kopf.Memo, name: str, action: str) -> bool:
+    """Reconcile one DevNamespace now, outside Kopf's handlers (a class change, the verification after a start):
+    read it, compare, patch what differs and its status if that changed. False when the API failed."""
+    ctx, started = memo.ctx, time.monotonic()
     try:
-        await memo.deadlines.run(acting(memo), stopped, CONCURRENCY)
+        body = ctx.kube.get(KIND, name)
+        if body is None or body["metadata"].get("deletionTimestamp") or not (body.get("status") or {}).get("phase"):
+            return True  # gone, going, or not provisioned yet: its own create handler renders it
+        ix = memo.indexes
+        outcome = reconcile.reconcile(ctx, body, utcnow(), **reconcile_inputs(
+            ctx, body, ix.devnamespace_peers, ix.devnamespace_sources, ix.devnamespaces_by_uid))
+        plan_threadsafe(memo, body)  # its TTL or idle policy may have changed with its class
+        handlers_network.announce(memo.events, body, outcome)
+        if outcome.status:
+            ctx.kube.patch_status(KIND, name, outcome.status)
+        if action != "verify" or outcome.result is not Result.UNCHANGED:  # a verification that finds nothing is quiet
+            record(memo, body, outcome, time.monotonic() - started, log, action)
+        return True
+    except ApiError as exc:
+        log.warning(f"{action}: reconciling devnamespace/{name} failed: {exc}")
+        return False
+
+
+async def run(memo: kopf.Memo, stopped: Any) -> None:
+    """What acts while this replica is active: the scheduler and the verification, until ``stopped``; both
+    forget what they held when it stops."""
+    try:
+        await asyncio.gather(memo.deadlines.run(acting(memo), stopped, CONCURRENCY), verify(memo, stopped))
     finally:
         memo.deadlines.clear()
+        memo.verify.clear()
 
 
 @kopf.on.startup()

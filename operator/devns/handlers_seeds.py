@@ -173,8 +173,7 @@ async def follow_sources(body: kopf.Body, memo: kopf.Memo, logger: logging.Logge
                     f"DevNamespaces in {time.monotonic() - started:.1f} s; {len(rest)} to reconcile")
         if rest:
             try:
-                await fan_out(memo, logger, name, rest, ix.devnamespace_peers, ix.devnamespace_sources,
-                              ix.devnamespaces_by_uid)
+                await fan_out(memo, logger, name, rest)
             except kopf.TemporaryError as exc:
                 logger.warning(f"{exc}: the next reconcile of each catches up")
 

@@ -356,6 +356,9 @@ class DevNamespaceStatus(_Model):
                                    description="When devns expired it (UTC, RFC 3339); retention counts from here.")
     observed_generation: int | None = Field(None, alias="observedGeneration",
                                             description="The spec generation the status describes.")
+    rendered: str | None = Field(None, description="A digest of the objects devns last made the namespace match "
+                                                   "(and of its signing key): a restart that renders the same "
+                                                   "resumes without reading the namespace again.")
     conditions: list[Condition] = Field(default_factory=list, description="Ready and friends.",
                                         json_schema_extra={"x-kubernetes-list-type": "map",
                                                            "x-kubernetes-list-map-keys": ["type"]})

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
                         "this long after the active replica dies.")
     worker_limit: Annotated[int, Field(ge=1)] = Field(
         100, description="Threads for reconciles and API calls: how many DevNamespaces are reconciled at once.")
+    verify_rate: Annotated[float, Field(gt=0)] = Field(
+        20.0, description="DevNamespaces per second reconciled again after a start-up resumed them from their status "
+                          "alone: what changed in their namespaces while no operator ran is put back (10,000 take "
+                          "about 8 minutes at 20).")
     resume_limit: Annotated[int, Field(ge=1)] = Field(
         8, description="How many DevNamespaces a start-up resumes at once (of worker_limit): the rest of the "
                        "threads stay free, so a DevNamespace created or changed meanwhile does not wait behind "

@@ -177,6 +177,8 @@ OPERATOR_ENV = {
     "DEVNS_EXPIRED_RETENTION": "6s",
     # platform namespaces every DevNamespace may admit ingress from (test_attacks_network.py)
     "DEVNS_TRUSTED_SOURCE_NAMESPACES": json.dumps(["trusted-*"]),
+    # the verification after a start reads every DevNamespace again: as fast as it goes here (a few hundred)
+    "DEVNS_VERIFY_RATE": "100",
 }
 
 #: Results a resume (on.resume: a start-up's reconcile of an existing DevNamespace) can end with.

@@ -201,6 +201,26 @@ def test_idle_and_restart_make_zero_writes(dns, operator, cluster):
 
 # -- crashes and restarts -----------------------------------------------------------------------------------------
 
+def test_what_changed_while_the_operator_was_down_is_put_back_after_a_start(dns, apis, operator):
+    """A start resumes a Ready DevNamespace from its status alone (``status.rendered`` proves what its namespace was
+    made to match: no read), then the verification after the start reads it again and puts back what an admin
+    deleted or changed while no operator ran."""
+    net, _ = apis
+    name = unique("down")
+    dns.create(name, quota={"pods": 10})
+    dns.wait_phase(name, "Ready")
+    wait_for(lambda: dns.get(name)["status"].get("rendered"), what="the rendered digest recorded")
+    operator.stop()
+    net.delete_namespaced_network_policy("devns-default-deny", name)
+    dns.core.patch_namespaced_resource_quota("devns-quota", name, {"spec": {"hard": {"pods": "1000"}}})
+    operator.start()
+    wait_for(lambda: net.read_namespaced_network_policy("devns-default-deny", name), timeout=90,
+             what="the deny policy put back by the verification")
+    wait_for(lambda: dns.core.read_namespaced_resource_quota("devns-quota", name).spec.hard["pods"] == "10",
+             what="the quota put back")
+    assert f"verify devnamespace/{name}: updated" in operator.log_path.read_text()
+
+
 def test_converges_after_repeated_kill_9_under_load(dns, operator):
     names = [unique("crash") for _ in range(100)]
     stop = threading.Event()

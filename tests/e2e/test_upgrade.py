@@ -1,11 +1,13 @@
-"""Upgrades cost one write per namespace, once: DevNamespaces provisioned by the last released operator are taken
-over by this code, every one Ready, with exactly one write each: a merge patch of its namespace that adds the proof
+"""Upgrades cost two writes per namespace, once: DevNamespaces provisioned by the last released operator are taken
+over by this code, every one Ready, with exactly two writes each: a merge patch of its namespace that adds the proof
 bound to the namespace's uid (the released proof, an HMAC of name and DevNamespace uid only, is one a copy of the
-namespace would carry too) and, in the same patch, any annotation the new version adds (the requester). A
-DevNamespace that lists sources of ingress (``spec.network.allowFromNamespaces``) costs one more: a status write
-saying which sources devns trusts (``trustedSources``, the ``SourcesTrusted`` condition; here the source is a
-DevNamespace sharing an owner, so its policy stays as it was; an untrusted one would also lose its allow-from
-policy, which is the point of the change). A second restart then writes nothing.
+namespace would carry too) and, in the same patch, any annotation the new version adds (the requester); and a
+status write recording ``status.rendered`` (a digest of what the namespace now matches, with which a later start
+resumes it without reading the namespace: issue 17). A DevNamespace that lists sources of ingress
+(``spec.network.allowFromNamespaces``) says in that same status write which sources devns trusts
+(``trustedSources``, the ``SourcesTrusted`` condition; here the source is a DevNamespace sharing an owner, so its
+policy stays as it was; an untrusted one would also lose its allow-from policy, which is the point of the change).
+A second restart then writes nothing.
 
 The released operator runs from its own source at ``RELEASED`` (``git archive`` of that revision's ``operator/``,
 first on PYTHONPATH, with the same dependencies), on the session's control plane and under the operator's identity;
@@ -103,10 +105,13 @@ def test_released_operator_is_taken_over_with_one_proof_per_namespace(dns, opera
     # the status comes with Kopf's patch after the handler (and its counter): wait for it before counting
     wait_for(lambda: dns.get(tuned)["status"].get("trustedSources"), what="the trusted sources recorded")
     touching = set(specs) | set(namespaces.values())
-    audit.wait_logged(mark, OPERATOR_USER, "patch devnamespaces/status", tuned)
+    for name in specs:
+        wait_for(lambda: dns.get(name)["status"].get("rendered"), what="the rendered digest recorded")
+        audit.wait_logged(mark, OPERATOR_USER, "patch devnamespaces/status", name)
     writes = audit.writes(mark, OPERATOR_USER, touching=touching)
     assert sorted((w.action, w.name) for w in writes) == sorted(
-        [("patch namespaces", ns) for ns in namespaces.values()] + [("patch devnamespaces/status", tuned)]), \
+        [("patch namespaces", ns) for ns in namespaces.values()] +
+        [("patch devnamespaces/status", name) for name in specs]), \
         f"the upgrade wrote: {describe_writes(writes, limit=20)}"
     trust = dns.get(tuned)["status"]
     assert trust.pop("trustedSources") == [names["shared"]]
@@ -114,6 +119,7 @@ def test_released_operator_is_taken_over_with_one_proof_per_namespace(dns, opera
     trust["conditions"] = [c for c in trust["conditions"] if c["type"] != "SourcesTrusted"]  # the rest as before
     for name, ns in namespaces.items():
         status = trust if name == tuned else dns.get(name)["status"]
+        assert len(status.pop("rendered")) == 16
         assert status == before[name], f"{name}: the status changed on upgrade"
         meta = dns.core.read_namespace(ns).metadata
         version, key_id, _ = meta.annotations["devns.io/proof"].split(":")

@@ -4,7 +4,8 @@
   posted) and the helpers several paths share (``is_ours``, Events in a namespace, ``recheck``: waking a
   DevNamespace whose situation changed with one annotation).
 - ``bootstrap``: the signing key at start-up (never a new one while namespaces carry proofs: see ``KeyProblem``).
-- ``provision``: create/update/resume a DevNamespace (``reconcile``) and delete its namespace (``finalize``).
+- ``provision``: create/update/resume a DevNamespace (``reconcile``; ``resumed_unchanged``: a resume the status
+  proves needs nothing) and delete its namespace (``finalize``).
 - ``lifecycle``: expiry warnings, expiry and retention (``expiry_due`` pure, ``expiry_step``), its one status
   writer; and idle namespaces' sleep, wake and expiry for inactivity (``idling``: the listing, scaling and
   suspending they take).
@@ -24,10 +25,11 @@ from .context import Context, KeyProblem, Retry, is_ours, recheck
 from .drift import drifted, guarded, repair
 from .lifecycle import Action, ExpiryDue, Step, expiry_due, expiry_step
 from .orphans import collect_orphan, collect_orphan_binding
-from .provision import budgeted, finalize, make_room, peer_for, reconcile
+from .provision import budgeted, finalize, make_room, peer_for, reconcile, resumed_unchanged
 from .seeding import follow
 from .sources import look_up
 
 __all__ = ["Action", "budgeted", "Context", "ExpiryDue", "KeyProblem", "Retry", "SigningKey", "Step", "collect_orphan",
            "collect_orphan_binding", "drifted", "expiry_due", "expiry_step", "finalize", "follow", "guarded",
-           "is_ours", "load_signing_key", "look_up", "make_room", "peer_for", "recheck", "reconcile", "repair"]
+           "is_ours", "load_signing_key", "look_up", "make_room", "peer_for", "recheck", "reconcile", "repair",
+           "resumed_unchanged"]

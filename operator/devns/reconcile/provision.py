@@ -29,7 +29,7 @@ from ..outcome import Outcome, Result
 from ..render import DevNamespaceRef, SpecProblem
 from ..requesters import OVER_BUDGET, OVER_LIMIT, Peer, peer_of, used_before, waiting_for
 from ..status import EXPIRING, SLEEPING, ready_status, set_condition, status_patch
-from ..trust import CONDITION as SOURCES_TRUSTED, Decision
+from ..trust import CONDITION as SOURCES_TRUSTED, Decision, listed as trust_listed
 from ..units import format_time, parse_time
 from .seeding import amend, create_seed, is_seed, write_seed, write_unread
 from .context import Context, Retry, describe, is_cluster_view_binding, is_ours, owned_by, recheck, write
@@ -99,10 +99,37 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
     # the class's seeds as applied; as they were when nothing was applied
     applied_all = outcome.result in (Result.CREATED, Result.UPDATED, Result.UNCHANGED)
     desired_status["seeds"] = outcome.seeds if applied_all else status.get("seeds")
+    # what the namespace now matches (``resumed_unchanged``); as it was when nothing was applied
+    desired_status["rendered"] = (desired.fingerprint(ctx.key) if applied_all and isinstance(desired, Desired)
+                                  and ctx.key is not None else status.get("rendered"))
     if sources is not None and outcome.result in (Result.CREATED, Result.UPDATED, Result.UNCHANGED):
         desired_status.update(_sources_status(desired_status, sources, body["metadata"].get("generation"), now))
     outcome.status = status_patch(status, desired_status)
     return outcome
+
+
+def resumed_unchanged(ctx: Context, body: Mapping[str, Any], now: dt.datetime) -> bool:
+    """Pure: the status proves a resume would change nothing, so a start-up need not read the namespace. It says
+    the namespace was made to match (``status.rendered``) exactly what this spec, class and key render now, at
+    this generation, Ready (or Expiring, Sleeping) with the message a reconcile would write, and expiring when it
+    would. DevNamespaces listing sources of ingress take the full path (their judgement may need reads). What
+    changed in the cluster while the operator was down is found by the verification after the start-up
+    (``handlers_lifecycle``), which reads every namespace again."""
+    status, meta = body.get("status") or {}, body["metadata"]
+    if (ctx.key is None or meta.get("deletionTimestamp") or status.get("phase") not in ("Ready", EXPIRING, SLEEPING)
+            or status.get("observedGeneration") != meta.get("generation") or trust_listed(body)):
+        return False
+    desired = ctx.desired.get(body, ())
+    if not isinstance(desired, Desired) or desired.problem is not None:
+        return False
+    expires_at, _ = idle.effective_expiry(desired.expires_at, desired.idle, body)
+    if (expires_at is not None and now >= expires_at) or status.get("expiresAt") != (expires_at and
+                                                                                      format_time(expires_at)):
+        return False
+    message = f"namespace {desired.namespace} is ready" + (f"; {desired.notice}" if desired.notice else "")
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+    return (ready.get("status") == "True" and ready.get("message") == message
+            and status.get("class") == desired.class_name and status.get("rendered") == desired.fingerprint(ctx.key))
 
 
 def _sources_status(status: dict[str, Any], sources: Decision, generation: int | None,
