@@ -10,7 +10,7 @@ time there. Nothing here waits for anything; the first LIST makes the indexes co
 
 An index maps keys to the values the DevNamespaces contribute (a function per index: body -> {key: value}), and
 reads like a Kopf index: iterate the keys, ``index[key]`` / ``index.get(key, default)`` for the values. Safe to
-read from any thread.
+read from any thread (a key iterated a moment ago may have no values left: ``index[key]`` is then empty).
 """
 
 from __future__ import annotations
@@ -49,8 +49,10 @@ class Index:
         return key in self._values
 
     def __getitem__(self, key: str) -> list[Any]:
+        """The values under ``key``; none (not KeyError) for a key that went since it was iterated: the watch
+        thread changes the index while handlers read it."""
         with self._lock:
-            return list(self._values[key].values())
+            return list(self._values.get(key, {}).values())
 
     def get(self, key: str, default: Any = None) -> Any:
         with self._lock:

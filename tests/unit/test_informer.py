@@ -49,3 +49,11 @@ def test_a_full_listing_forgets_what_it_no_longer_has():
     ix.put(dn("kept", 2))
     ix.replace([dn("kept", 2), dn("new", 4)], "9")
     assert sorted(ix.by_uid) == ["kept", "new"] and ix.version == "9"
+
+
+def test_a_key_that_went_while_iterating_reads_as_empty():
+    ix = informer()
+    ix.put(dn("u1", 1))
+    keys = list(ix.by_uid)
+    ix.remove(dn("u1", 2))  # the watch thread, meanwhile
+    assert [value for key in keys for value in ix.by_uid[key]] == []
