@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -41,12 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     import kopf
     from pydantic import ValidationError
 
-    from . import (handlers, handlers_classes, handlers_lifecycle, handlers_network,  # handlers*: register
-                   handlers_seeds, metrics)
+    from . import (handlers, handlers_classes, handlers_drift, handlers_lifecycle,  # handlers*: register
+                   handlers_network, handlers_seeds, metrics)
     from .deadlines import Deadlines
     from .informer import Informer
     from .memories import DevnsMemories
-    from .contract import GUARDED_KINDS, guarded_kinds
+    from .contract import guarded_kinds
     from .events import Poster
     from .kube import Kube, make_api_client
     from .reconcile import Context, load_signing_key
@@ -62,7 +63,6 @@ def main(argv: list[str] | None = None) -> int:
         report_signing_key(ctx, metrics)
         handlers_classes.load(ctx, logging.getLogger("devns"))
         seed_versions = handlers_seeds.load(ctx, logging.getLogger("devns"))
-        handlers.watch_for_drift(tuple(k for k in guarded_kinds(config.seed_kinds) if k not in GUARDED_KINDS))
         if args.peering is not None:
             handlers_lifecycle.run_with_peering(args.peering)
         class_counts = handlers_classes.Recount()
@@ -80,13 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # no credentials (ConfigException), unreachable or forbidden API (ApiError)
         print(f"devns-operator: cannot start: {exc}", file=sys.stderr)
         return 2
+    # Kopf hands each object a shallow copy of the memo: what changes at run time is an object inside it.
+    memo = kopf.Memo(ctx=ctx, deadlines=Deadlines(), verify=handlers_lifecycle.Verification(),
+                     seen_sources=handlers_network.SeenSources(),
+                     lanes=handlers.Lanes(config.worker_limit, config.resume_limit),
+                     events=Poster(kube, handlers.utcnow, logging.getLogger("devns")), indexes=indexes,
+                     class_counts=class_counts, seed_versions=seed_versions, seed_changes=handlers_seeds.SourceChanges(),
+                     acting=threading.Event(), guarded_kinds=guarded_kinds(config.seed_kinds))
+    memo.guard = handlers_drift.Guard(memo)
     try:
         asyncio.run(kopf.operator(
-            memo=kopf.Memo(ctx=ctx, deadlines=Deadlines(), verify=handlers_lifecycle.Verification(),
-                           seen_sources=handlers_network.SeenSources(), lanes=handlers.Lanes(config.worker_limit, config.resume_limit),
-                           events=Poster(kube, handlers.utcnow, logging.getLogger("devns")),
-                           indexes=indexes, class_counts=class_counts, seed_versions=seed_versions,
-                           seed_changes=handlers_seeds.SourceChanges()),
+            memo=memo,
             memories=DevnsMemories(),  # no per-object memory for the ~10 children of each DevNamespace
             clusterwide=True,
             standalone=args.peering is None,

@@ -12,10 +12,9 @@ Kopf's memo as ``memo.ctx``, with ``memo.deadlines`` (``deadlines.Deadlines``) f
 - Lifecycle (``handlers_lifecycle``): one scheduler for every DevNamespace's deadlines (a warning, the expiry, the
   end of retention, an idle deadline: ``reconcile.lifecycle``), planned from the watch events; it makes no API
   call and uses no CPU while nothing is due, and acts at the deadline instead of up to one interval late.
-- Drift and orphans: every kind in ``contract.GUARDED_KINDS`` is watched with a server-side label selector; an
-  event whose object no longer matches its DevNamespace's desired state (from an in-memory index, no reads) is
-  repaired at once, and a managed namespace whose DevNamespace is not in the index is an orphan candidate. All
-  are Kopf handlers (no finalizer on anything but DevNamespaces), so with peering only the active replica acts.
+- Drift and orphans (``handlers_drift``): every managed object is watched, outside Kopf (``watches``); what no
+  longer matches its DevNamespace is repaired at once, and a managed namespace whose DevNamespace is gone is
+  collected; only while this replica is active.
 """
 
 from __future__ import annotations
@@ -31,9 +30,8 @@ from typing import Any, Mapping
 
 import kopf
 
-from . import gc, handlers_network, metrics, reconcile, requesters
-from .contract import (ANN_REQUESTER, FINALIZER, GROUP, GUARDED_KINDS, KINDS, MANAGED_SELECTOR, PLURAL, VERSION,
-                       guarded_kinds)
+from . import handlers_network, metrics, reconcile, requesters
+from .contract import ANN_REQUESTER, FINALIZER, GROUP, PLURAL, VERSION
 from .informer import Index
 from .outcome import Outcome, Result, event_of
 from .reconcile import Context
@@ -65,6 +63,9 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: lo
     # waiting for the DevNamespace index to fill could take every slot the index itself needs (a deadlock seen
     # with ~800 children after a restart).
     settings.execution.max_workers = config.worker_limit
+    # asyncio.to_thread (drift repairs, lifecycle actions, orphan checks) uses the loop's default executor, which
+    # Python sizes by the CPU count (6 threads here): those calls share provisioning's pool of worker_limit instead.
+    asyncio.get_running_loop().set_default_executor(memo.lanes.executor)
     # A watch that silently died is noticed: the server ends watches after ~5 min, the client gives up after
     # 6 min of nothing, and connecting may take 10 s at most.
     settings.watching.server_timeout = 300
@@ -72,9 +73,6 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: lo
     settings.watching.connect_timeout = 10
     settings.networking.request_timeout = 60
     settings.peering.lifetime = config.peering_lifetime
-    for kind in guarded_kinds(config.seed_kinds):
-        k = KINDS[kind]
-        settings.watching.label_selectors[k.group or k.version, k.plural] = MANAGED_SELECTOR
     logging.getLogger("kopf.objects").addFilter(quiet_guards)
     metrics.serve(config.metrics_port)
     logger.info(f"devns configured: {config.model_dump_json()}")
@@ -236,79 +234,10 @@ def devnamespaces_by_uid(body: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
                           "spec": copy.deepcopy(dict(body.get("spec") or {}))}}
 
 
-def owner_uid(kind: str, obj: Mapping[str, Any]) -> str | None:
-    if kind == "Namespace":
-        return gc.claimed_uid(obj) or None
-    return next((o.get("uid") for o in obj["metadata"].get("ownerReferences") or []
-                 if o.get("kind") == "DevNamespace"), None)
-
-
-async def guard(event: dict[str, Any], memo: kopf.Memo, logger: logging.Logger, param: str, **_: Any) -> None:
-    """A managed object changed or went away: put it back if it no longer matches its DevNamespace. A managed
-    namespace or cluster-view binding whose DevNamespace is not known is an orphan candidate (see ``orphan``).
-
-    Async: the comparison is pure and runs on the event loop (about 10 events per new DevNamespace, nearly all
-    in order); only a repair or an orphan check, which call the API, go to a worker thread. It reads the event's
-    plain object, not Kopf's ``body`` view, whose every key lookup goes through Kopf's resolver."""
-    obj = event["object"]
-    uid = owner_uid(param, obj)
-    owners = list(memo.indexes.devnamespaces_by_uid.get(uid, [])) if uid else []
-    if param in ORPHAN_CHECKS and not owners and event.get("type") != "DELETED":
-        await asyncio.to_thread(orphan, param, copy.deepcopy(obj), memo, logger)
-        return
-    if event.get("type") is None:  # the initial listing: on.resume reconciles everything anyway
-        return
-    if not owners or (param == "Namespace" and event["type"] == "ADDED"):  # creation is reconcile's job
-        return
-    owner, started = owners[0], time.monotonic()
-    trusted = handlers_network.trusted_sources(memo.ctx, owner, memo.indexes.devnamespace_sources)  # as provisioned
-    want = reconcile.drifted(memo.ctx, owner, param, obj["metadata"]["name"], event["type"], obj, utcnow(), trusted)
-    if want is None:
-        return
-    actual = None if event["type"] == "DELETED" else copy.deepcopy(obj)
-    outcome = await asyncio.to_thread(reconcile.repair, memo.ctx, owner, want, event["type"], actual, utcnow(),
-                                      trusted)
-    if outcome is not None:
-        record(memo, owner, outcome, time.monotonic() - started, logger, "repair")
-
-
-def orphan(kind: str, body: dict[str, Any], memo: kopf.Memo, logger: logging.Logger) -> None:
-    """Collect a namespace or cluster-view binding devns created whose DevNamespace is gone (see
-    ``reconcile.orphans``).
-
-    Triggered by the watches: their initial listing after a start (DevNamespaces deleted while the operator was
-    down), a new look-alike, and the update the garbage collector makes when it strips the ownerReference of a
-    DevNamespace deleted with --cascade=orphan. The indexes (``informer``) are complete before handlers run, and the
-    DevNamespace is read again before anything is deleted.
-    """
-    outcome = ORPHAN_CHECKS[kind](memo.ctx, body, utcnow())
-    if outcome is not None:
-        metrics.record(outcome, None, 0.0)
-        logger.warning(f"orphan check: {outcome.message}")
-
-
-#: Guarded kinds whose objects can outlive their DevNamespace outside its namespace, and their orphan check.
-ORPHAN_CHECKS = {"Namespace": reconcile.collect_orphan, "ClusterRoleBinding": reconcile.collect_orphan_binding}
-
-
 def quiet_guards(record: logging.LogRecord) -> bool:
-    """Drop Kopf's "Handler 'guard-...' succeeded." lines: one per event of every managed object (10 per new
-    DevNamespace) saying only that it was looked at, and those of "sources" (``handlers_network``) and "deadlines"
-    (``handlers_lifecycle``), one each per DevNamespace event. A repair, a re-judgement of sources and a lifecycle
-    action log their own line."""
+    """Drop Kopf's "Handler 'sources' succeeded." (``handlers_network``) and "Handler 'deadlines' succeeded."
+    (``handlers_lifecycle``) lines, one each per DevNamespace event, saying only that it was looked at. A
+    re-judgement of sources and a lifecycle action log their own line."""
     message = record.getMessage()
     return not (record.levelno == logging.INFO and message.endswith("' succeeded.")
-                and message.startswith(("Handler 'guard-", "Handler 'sources'", "Handler 'deadlines'")))
-
-
-def watch_for_drift(kinds: tuple[str, ...]) -> None:
-    """Register ``guard`` for each kind. No client-side label filter: the watch's server-side selector already
-    narrows it, and an object whose managed-by label was removed arrives as DELETED without that label; it must
-    still reach guard()."""
-    for kind in kinds:
-        k = KINDS[kind]
-        kopf.on.event(k.group or k.version, k.version if k.group else k.plural, *([k.plural] if k.group else []),
-                      id=f"guard-{k.plural}", param=kind)(guard)
-
-
-watch_for_drift(GUARDED_KINDS)  # devns's own kinds; the CLI adds the kinds classes may seed (its settings)
+                and message.startswith(("Handler 'sources'", "Handler 'deadlines'")))

@@ -33,7 +33,7 @@ from .outcome import Result
 
 log = logging.getLogger("devns")
 #: How many DevNamespaces' deadlines are acted on at once (each in a worker thread).
-CONCURRENCY = 8
+CONCURRENCY = 32
 
 
 def plan(memo: kopf.Memo, body: Mapping[str, Any], now: dt.datetime | None = None) -> None:
@@ -166,11 +166,14 @@ def reconcile_again(memo: kopf.Memo, name: str, action: str) -> bool:
 
 
 async def run(memo: kopf.Memo, stopped: Any) -> None:
-    """What acts while this replica is active: the scheduler and the verification, until ``stopped``; both
-    forget what they held when it stops."""
+    """What acts while this replica is active: the scheduler, the verification and the drift watches
+    (``handlers_drift``), until ``stopped``; all forget what they held when it stops."""
+    memo.acting.set()
+    memo.guard.activate(memo.guarded_kinds)
     try:
         await asyncio.gather(memo.deadlines.run(acting(memo), stopped, CONCURRENCY), verify(memo, stopped))
     finally:
+        memo.acting.clear()
         memo.deadlines.clear()
         memo.verify.clear()
 

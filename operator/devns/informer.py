@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any, Callable, Iterator, Mapping
 
-from .contract import GROUP, PLURAL, VERSION
+from .contract import KIND
 from .kube import Kube
 
 log = logging.getLogger("devns")
@@ -141,17 +141,10 @@ class Informer:
 
     # -- from the API ---------------------------------------------------------------------------------------------
 
-    def prime(self, kube: Kube, page: int = 500) -> None:
+    def prime(self, kube: Kube) -> None:
         """LIST every DevNamespace (in pages) and index them; where the watch starts."""
-        items, token = [], None
-        while True:
-            query = [("limit", str(page))] + ([("continue", token)] if token else [])
-            found = kube.request("GET", kube.path("DevNamespace"), query=query)
-            items += found.get("items") or []
-            token = (found.get("metadata") or {}).get("continue")
-            if not token:
-                break
-        self.replace(items, (found.get("metadata") or {}).get("resourceVersion", ""))
+        items, version = kube.list_pages(KIND)
+        self.replace(items, version)
 
     def follow(self, kube: Kube) -> threading.Thread:
         """Start the thread that watches DevNamespaces from ``version`` (LISTing again after any failure)."""
@@ -160,22 +153,15 @@ class Informer:
         return thread
 
     def _follow(self, kube: Kube) -> None:
-        from kubernetes import client, watch
-
-        api, backoff = client.CustomObjectsApi(kube.api), 1.0
+        backoff = 1.0
         while True:
             try:
                 if not self.version:
                     self.prime(kube)
-                for event in watch.Watch().stream(api.list_cluster_custom_object, GROUP, VERSION, PLURAL,
-                                                  resource_version=self.version, allow_watch_bookmarks=True,
-                                                  timeout_seconds=300):
-                    obj = event["raw_object"]
-                    if event["type"] == "ERROR":
-                        raise RuntimeError(f"watch ended: {obj.get('message', obj)}")
+                for type_, obj in kube.watch(KIND, self.version):
                     self.version = obj["metadata"].get("resourceVersion", self.version)
-                    if event["type"] in ("ADDED", "MODIFIED", "DELETED"):
-                        self.observe({"type": event["type"], "object": obj})
+                    if type_ in ("ADDED", "MODIFIED", "DELETED"):
+                        self.observe({"type": type_, "object": obj})
                 backoff = 1.0
             except Exception as exc:  # noqa: BLE001: the thread must outlive any failure
                 log.warning(f"watching DevNamespaces for the indexes failed, again in {backoff:.0f} s: {exc}")

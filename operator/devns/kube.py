@@ -8,7 +8,7 @@ builds the client) use this module; ``bench/`` uses it as a plain client.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import quote
 
 import kubernetes
@@ -108,6 +108,52 @@ class Kube:
         if fields:
             query.append(("fieldSelector", fields))
         return self.request("GET", self.path(kind, namespace=namespace), query=query)["items"]
+
+    def list_pages(self, kind: str, selector: str | None = None, page: int = 500) -> tuple[list[dict[str, Any]], str]:
+        """Every object of ``kind`` (cluster-wide), fetched ``page`` at a time; and the listing's resourceVersion,
+        where a watch continues."""
+        items: list[dict[str, Any]] = []
+        token = None
+        while True:
+            query = [("limit", str(page))] + ([("labelSelector", selector)] if selector else []) + (
+                [("continue", token)] if token else [])
+            found = self.request("GET", self.path(kind), query=query)
+            items += found.get("items") or []
+            token = (found.get("metadata") or {}).get("continue")
+            if not token:
+                return items, (found.get("metadata") or {}).get("resourceVersion", "")
+
+    def watch(self, kind: str, version: str, selector: str | None = None,
+              timeout: int = 300) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Watch ``kind`` cluster-wide from ``version``: (type, object) per event, bookmarks included (they carry
+        only the resourceVersion to continue from). Ends after ``timeout`` seconds (the server closes it); an
+        ERROR event raises ApiError (410: the version is too old, list again)."""
+        path = self.path(kind)
+        query = [("watch", "1"), ("allowWatchBookmarks", "true"), ("timeoutSeconds", str(timeout)),
+                 ("resourceVersion", version)] + ([("labelSelector", selector)] if selector else [])
+        _, url, headers, _, _ = self.api.param_serialize(method="GET", resource_path=path, query_params=query,
+                                                         header_params={"Accept": "application/json"},
+                                                         auth_settings=["BearerToken"])
+        try:
+            resp = self.api.call_api("GET", url, headers, None, _request_timeout=(TIMEOUT[0], timeout + 60))
+        except (ApiException, OSError) as exc:
+            raise ApiError(getattr(exc, "status", 0) or 0, "Unreachable", str(exc), "WATCH", path) from exc
+        if not 200 <= resp.status < 300:
+            raise ApiError(resp.status, resp.reason or "", resp.read().decode(errors="replace")[:500], "WATCH", path)
+        try:
+            for line in resp.response:
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                if event.get("type") == "ERROR":
+                    status = event.get("object") or {}
+                    raise ApiError(status.get("code", 0), status.get("reason", ""), status.get("message", ""),
+                                   "WATCH", path)
+                yield event["type"], event["object"]
+        except OSError as exc:  # the connection dropped: the caller watches again from its last version
+            raise ApiError(0, "Unreachable", str(exc), "WATCH", path) from exc
+        finally:
+            resp.response.release_conn()
 
     def create(self, obj: dict[str, Any], *, parse: bool = True) -> dict[str, Any] | None:
         """POST with devns's field manager; fails with 409 if the object exists. ``parse=False``: return None."""
