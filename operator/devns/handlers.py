@@ -138,19 +138,21 @@ class Lanes:
 @kopf.on.update(*RESOURCE)
 async def provision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger, reason: str,
                     **_: Any) -> None:
-    """Create or update the namespace and its guardrails (also on operator start, for every object: in the resume
-    lane, ``Lanes``, unless its status proves nothing changed: then it is only queued for the verification that
-    follows a start, ``handlers_lifecycle``)."""
+    """Create or update the namespace and its guardrails (also on operator start, for every object). Resumes wait
+    in their lane (``Lanes``: a few at a time, parked without a thread, so that a DevNamespace created during a
+    start-up is not queued behind thousands of them); one whose status proves nothing changed is only queued for
+    the verification that follows a start (``handlers_lifecycle``)."""
     started = time.monotonic()
-    if str(reason) == "resume" and reconcile.resumed_unchanged(memo.ctx, body, utcnow()):
-        memo.verify.add(body["metadata"]["name"])
-        outcome = Outcome(Result.UNCHANGED, body["status"]["phase"], "Provisioned", "resumed from its status",
-                          namespace=body["status"].get("namespace"))
-        _finish(memo, body, patch, outcome, started, logger, "resume")
-        return
-    ix = memo.indexes
-    outcome = await memo.lanes.run(str(reason), _provision, memo, body, ix.devnamespace_peers,
-                                   ix.devnamespace_sources, ix.devnamespaces_by_uid)
+    async with memo.lanes.lane(str(reason)):
+        if str(reason) == "resume" and reconcile.resumed_unchanged(memo.ctx, body, utcnow()):
+            memo.verify.add(body["metadata"]["name"])
+            outcome = Outcome(Result.UNCHANGED, body["status"]["phase"], "Provisioned", "resumed from its status",
+                              namespace=body["status"].get("namespace"))
+        else:
+            ix = memo.indexes
+            outcome = await asyncio.get_running_loop().run_in_executor(
+                memo.lanes.executor, _provision, memo, body, ix.devnamespace_peers, ix.devnamespace_sources,
+                ix.devnamespaces_by_uid)
     _finish(memo, body, patch, outcome, started, logger, str(reason))
 
 
