@@ -167,7 +167,7 @@ class Informer:
                 log.warning(f"watching DevNamespaces for the indexes failed, again in {backoff:.0f} s: {exc}")
                 self.version = ""
                 time.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, 5.0)  # an API server back after a restart is seen within 5 s
 
 
 def _version(meta: Mapping[str, Any]) -> int:

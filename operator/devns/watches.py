@@ -42,7 +42,7 @@ class KindWatch(threading.Thread):
                 log.warning(f"watching {self.kind} objects failed, listing again in {backoff:.0f} s: {exc}")
                 self.version = ""
                 time.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, 5.0)  # an API server back after a restart is seen within 5 s
 
     def cycle(self) -> None:
         """List if there is no version to watch from, then one watch request (until the server ends it)."""
