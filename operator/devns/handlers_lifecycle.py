@@ -137,7 +137,10 @@ async def verify(memo: kopf.Memo, stopped: Any) -> None:
         name = await memo.verify.take(stopped)
         if name is None:
             return
-        await memo.lanes.run("resume", reconcile_again, memo, name, "verify")
+        try:
+            await memo.lanes.run("resume", reconcile_again, memo, name, "verify")
+        except Exception as exc:  # noqa: BLE001 - one DevNamespace's trouble must not stop the verification
+            log.warning(f"verify: devnamespace/{name} failed: {exc}")
         due = max(due + 1.0 / rate, loop.time())
         await sleep_until(stopped, asyncio.Event(), due - loop.time())
 
@@ -167,15 +170,28 @@ def reconcile_again(memo: kopf.Memo, name: str, action: str) -> bool:
 
 async def run(memo: kopf.Memo, stopped: Any) -> None:
     """What acts while this replica is active: the scheduler, the verification and the drift watches
-    (``handlers_drift``), until ``stopped``; all forget what they held when it stops."""
+    (``handlers_drift``), until ``stopped``; all forget what they held when it stops. A failure of the scheduler
+    or the verification themselves (not of one DevNamespace: they handle those) is logged and they start again:
+    nothing stops acting while the replica is active."""
     memo.acting.set()
     memo.guard.activate(memo.guarded_kinds)
     try:
-        await asyncio.gather(memo.deadlines.run(acting(memo), stopped, CONCURRENCY), verify(memo, stopped))
+        await asyncio.gather(again(memo.deadlines.run, acting(memo), stopped, CONCURRENCY, stopped=stopped),
+                             again(verify, memo, stopped, stopped=stopped))
     finally:
         memo.acting.clear()
         memo.deadlines.clear()
         memo.verify.clear()
+
+
+async def again(fn: Any, *args: Any, stopped: Any) -> None:
+    """``await fn(*args)`` until ``stopped``, again a second after it fails."""
+    while not stopped:
+        try:
+            await fn(*args)
+        except Exception:  # noqa: BLE001
+            log.exception(f"{getattr(fn, '__qualname__', fn)} failed; starting it again in 1 s")
+            await sleep_until(stopped, asyncio.Event(), 1.0)
 
 
 @kopf.on.startup()

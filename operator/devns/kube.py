@@ -12,6 +12,7 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 import kubernetes
+import urllib3
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
@@ -82,7 +83,7 @@ class Kube:
             data = resp.read()
         except ApiException as exc:  # raised by the client for transport-level failures
             raise ApiError(exc.status or 0, exc.reason or "Error", str(exc.body or exc), method, path) from exc
-        except OSError as exc:  # urllib3 connection errors and timeouts
+        except (OSError, urllib3.exceptions.HTTPError) as exc:  # connection refused or dropped, retries spent
             raise ApiError(0, "Unreachable", str(exc), method, path) from exc
         if not 200 <= resp.status < 300:
             try:
@@ -136,7 +137,7 @@ class Kube:
                                                          auth_settings=["BearerToken"])
         try:
             resp = self.api.call_api("GET", url, headers, None, _request_timeout=(TIMEOUT[0], timeout + 60))
-        except (ApiException, OSError) as exc:
+        except (ApiException, OSError, urllib3.exceptions.HTTPError) as exc:
             raise ApiError(getattr(exc, "status", 0) or 0, "Unreachable", str(exc), "WATCH", path) from exc
         if not 200 <= resp.status < 300:
             raise ApiError(resp.status, resp.reason or "", resp.read().decode(errors="replace")[:500], "WATCH", path)
@@ -150,7 +151,7 @@ class Kube:
                     raise ApiError(status.get("code", 0), status.get("reason", ""), status.get("message", ""),
                                    "WATCH", path)
                 yield event["type"], event["object"]
-        except OSError as exc:  # the connection dropped: the caller watches again from its last version
+        except (OSError, urllib3.exceptions.HTTPError) as exc:  # dropped: the caller watches again
             raise ApiError(0, "Unreachable", str(exc), "WATCH", path) from exc
         finally:
             resp.response.release_conn()

@@ -218,7 +218,8 @@ def test_what_changed_while_the_operator_was_down_is_put_back_after_a_start(dns,
              what="the deny policy put back by the verification")
     wait_for(lambda: dns.core.read_namespaced_resource_quota("devns-quota", name).spec.hard["pods"] == "10",
              what="the quota put back")
-    assert f"verify devnamespace/{name}: updated" in operator.log_path.read_text()
+    wait_for(lambda: f"verify devnamespace/{name}: updated" in operator.log_path.read_text(),
+             what="the verification's log line")  # (written after the repair it reports)
 
 
 def test_converges_after_repeated_kill_9_under_load(dns, operator):
