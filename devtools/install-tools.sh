@@ -17,6 +17,11 @@ TOOLS=(
   "podman     podman"      # the operator's image (localk8s/image.py, make image, tests/e2e/test_image.py)
   "mmdebstrap mmdebstrap"  # its local base images, from Debian's packages
   "runc       runc"        # the container runtime podman is told to use (crun fails on mixed cgroups)
+  # what the machine CI runs on has beside podman (installed with it there): a fresh machine gets the same set
+  "buildah        buildah"
+  "newuidmap      uidmap"
+  "fuse-overlayfs fuse-overlayfs"
+  "slirp4netns    slirp4netns"
 )
 
 missing=()
