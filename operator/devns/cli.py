@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             handlers_lifecycle.run_with_peering(args.peering)
         class_counts = handlers_classes.Recount()
         indexes = Informer({"devnamespace_peers": handlers.devnamespace_peers,
+                            "devnamespace_waiting": handlers.devnamespace_waiting,
                             "devnamespaces_by_uid": handlers.devnamespaces_by_uid,
                             "devnamespace_sources": handlers_network.devnamespace_sources,
                             "devnamespace_listeners": handlers_network.devnamespace_listeners,

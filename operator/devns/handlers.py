@@ -169,7 +169,7 @@ def deprovision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: log
     started = time.monotonic()
     outcome = reconcile.finalize(memo.ctx, body, utcnow())
     if outcome.result is Result.DELETED:
-        _make_room(memo.ctx, body, memo.indexes.devnamespace_peers, logger)
+        _make_room(memo.ctx, body, memo.indexes, logger)
     _finish(memo, body, patch, outcome, started, logger, "delete")
 
 
@@ -191,6 +191,13 @@ def devnamespace_peers(body: Mapping[str, Any]) -> dict[str, requesters.Peer]:
     return {body["metadata"]["uid"]: requesters.peer_of(body)}
 
 
+def devnamespace_waiting(body: Mapping[str, Any]) -> dict[str, str]:
+    """"waiting" -> the DevNamespaces waiting for room (over the limit per requester, or their class's budget):
+    when there are none, a deletion or an expiry has nobody to make room for (no scan of every DevNamespace)."""
+    peer = requesters.peer_of(body)
+    return {"waiting": peer.uid} if peer.waiting or peer.over_budget else {}
+
+
 def all_peers(index: Index) -> list[requesters.Peer]:
     return [peer for uid in index for peer in index[uid]]
 
@@ -206,10 +213,12 @@ def reconcile_inputs(ctx: Context, body: Mapping[str, Any], peers: Index, source
             "bodies": lambda uid: next(iter(by_uid.get(uid, [])), None)}
 
 
-def _make_room(ctx: Context, body: Mapping[str, Any], index: Index, logger: logging.Logger) -> None:
+def _make_room(ctx: Context, body: Mapping[str, Any], indexes: Any, logger: logging.Logger) -> None:
     """A DevNamespace no longer holds room (deleted, expired): wake the ones waiting for it (of its requester, or
-    in its class's budget)."""
-    peers = all_peers(index)
+    in its class's budget). ``indexes``: the informer (``memo.indexes``)."""
+    if not indexes.devnamespace_waiting.get("waiting"):
+        return  # nobody waits for room
+    peers = all_peers(indexes.devnamespace_peers)
     me = reconcile.peer_for(ctx, body)
     requester = requesters.effective_requester(me.requester, requesters.namespace_requesters(peers))
     woken = reconcile.make_room(ctx, requester, [p for p in peers if p.uid != me.uid], utcnow(),
