@@ -97,13 +97,20 @@ class Guard:
             return
         self.loop = asyncio.get_running_loop()
         for kind in kinds:
-            self.watches[kind] = KindWatch(self.memo.ctx.kube, kind, MANAGED_SELECTOR, self.deliver, self.listed)
+            self.watches[kind] = KindWatch(self.memo.ctx.kube, kind, self.deliver,
+                                           lambda items, _, kind=kind: self.listed(kind, items),
+                                           selector=MANAGED_SELECTOR)
             self.watches[kind].start()
 
-    def listed(self, kind: str, obj: dict[str, Any]) -> bool:
-        """A listed object is news only as an orphan candidate (a start resumes every DevNamespace anyway)."""
-        uid = owner_uid(kind, obj)
-        return kind in ORPHAN_CHECKS and not (uid and uid in self.memo.indexes.devnamespaces_by_uid)
+    def listed(self, kind: str, items: list[dict[str, Any]]) -> None:
+        """From a watch thread: a listed object is news only as an orphan candidate (a start resumes every
+        DevNamespace anyway)."""
+        if kind not in ORPHAN_CHECKS:
+            return
+        for obj in items:
+            uid = owner_uid(kind, obj)
+            if not (uid and uid in self.memo.indexes.devnamespaces_by_uid):
+                self.deliver(kind, None, obj)
 
     def deliver(self, kind: str, type_: str | None, obj: dict[str, Any]) -> None:
         """From a watch thread."""

@@ -16,15 +16,12 @@ read from any thread (a key iterated a moment ago may have no values left: ``ind
 from __future__ import annotations
 
 import collections
-import logging
 import threading
-import time
 from typing import Any, Callable, Iterator, Mapping
 
 from .contract import KIND
 from .kube import Kube
-
-log = logging.getLogger("devns")
+from .watches import KindWatch
 
 Contribution = Callable[[Mapping[str, Any]], dict[str, Any]]
 #: Deleted uids remembered (so a late event cannot bring one back): far more than can be in flight.
@@ -129,12 +126,14 @@ class Informer:
         self.on_change()
 
     def replace(self, items: list[Mapping[str, Any]], version: str) -> None:
-        """A full LIST: index every item; forget what it no longer has (deleted while nobody watched)."""
+        """A full LIST: index every item; forget what it no longer has (deleted while nobody watched), unless
+        what is indexed is newer than the listing (created since, seen in one of Kopf's events)."""
         present = {item["metadata"]["uid"] for item in items}
         for item in items:
             self.put(item)
+        listed = _version({"resourceVersion": version})
         with self._lock:
-            missing = [uid for uid in self._versions if uid not in present]
+            missing = [uid for uid, v in self._versions.items() if uid not in present and not v > listed >= 0]
         for uid in missing:
             self.remove({"metadata": {"uid": uid, "resourceVersion": version}})
         self.version = version
@@ -146,28 +145,13 @@ class Informer:
         items, version = kube.list_pages(KIND)
         self.replace(items, version)
 
-    def follow(self, kube: Kube) -> threading.Thread:
-        """Start the thread that watches DevNamespaces from ``version`` (LISTing again after any failure)."""
-        thread = threading.Thread(target=self._follow, args=(kube,), name="devns-informer", daemon=True)
-        thread.start()
-        return thread
-
-    def _follow(self, kube: Kube) -> None:
-        backoff = 1.0
-        while True:
-            try:
-                if not self.version:
-                    self.prime(kube)
-                for type_, obj in kube.watch(KIND, self.version):
-                    self.version = obj["metadata"].get("resourceVersion", self.version)
-                    if type_ in ("ADDED", "MODIFIED", "DELETED"):
-                        self.observe({"type": type_, "object": obj})
-                backoff = 1.0
-            except Exception as exc:  # noqa: BLE001: the thread must outlive any failure
-                log.warning(f"watching DevNamespaces for the indexes failed, again in {backoff:.0f} s: {exc}")
-                self.version = ""
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)  # an API server back after a restart is seen within 5 s
+    def follow(self, kube: Kube) -> KindWatch:
+        """Start the thread that watches DevNamespaces from the ``prime`` listing (LISTing again after any
+        failure)."""
+        watch = KindWatch(kube, KIND, lambda _, type_, obj: self.observe({"type": type_, "object": obj}),
+                          self.replace, version=self.version)
+        watch.start()
+        return watch
 
 
 def _version(meta: Mapping[str, Any]) -> int:

@@ -1,6 +1,7 @@
-"""Watches of the objects devns manages, outside Kopf: one thread per kind lists them (with the managed-by label
-selector), then watches from there, and lists again after any failure (a 410 Gone, a dropped connection); each
-event goes to ``deliver(kind, type, object)``, a listed object (type None) only when ``listed`` keeps it.
+"""Watches outside Kopf: one thread per kind lists its objects (with a label selector), then watches from there,
+and lists again after any failure (a 410 Gone, a dropped connection). Each watch event goes to ``deliver(kind,
+type, object)``, each listing to ``on_list(items, resourceVersion)``. Used for the objects devns manages
+(``handlers_drift``) and for devns's indexes of the DevNamespaces (``informer``).
 
 Why not Kopf's watches: Kopf runs every event of every object through its per-object machinery (a worker task,
 cause detection, handler invocation) and hands it every object again at every start: about 10 per DevNamespace,
@@ -20,17 +21,19 @@ from .kube import Kube
 
 log = logging.getLogger("devns")
 
-Deliver = Callable[[str, "str | None", dict[str, Any]], None]
-Listed = Callable[[str, dict[str, Any]], bool]
+Deliver = Callable[[str, str, dict[str, Any]], None]
+OnList = Callable[[list[dict[str, Any]], str], None]
 
 
 class KindWatch(threading.Thread):
-    """List, then watch, one kind, for as long as the process runs."""
+    """List, then watch, one kind, for as long as the process runs; ``version``: a listing made already (the
+    watch starts there)."""
 
-    def __init__(self, kube: Kube, kind: str, selector: str, deliver: Deliver, listed: Listed):
+    def __init__(self, kube: Kube, kind: str, deliver: Deliver, on_list: OnList, *, selector: str | None = None,
+                 version: str = ""):
         super().__init__(name=f"devns-watch-{kind}", daemon=True)
-        self.kube, self.kind, self.selector, self.deliver, self.listed = kube, kind, selector, deliver, listed
-        self.version = ""
+        self.kube, self.kind, self.selector, self.deliver, self.on_list = kube, kind, selector, deliver, on_list
+        self.version = version
 
     def run(self) -> None:
         backoff = 1.0
@@ -55,9 +58,7 @@ class KindWatch(threading.Thread):
 
     def _list(self) -> None:
         items, version = self.kube.list_pages(self.kind, self.selector)
-        for obj in items:
-            if self.listed(self.kind, obj):
-                self.deliver(self.kind, None, obj)
+        self.on_list(items, version)
         self.version = self.version or version
 
     def relist(self) -> None:

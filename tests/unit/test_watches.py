@@ -1,4 +1,4 @@
-"""The drift watches outside Kopf: a kind is listed once (only the objects ``listed`` keeps are delivered), then
+"""The watches outside Kopf: a kind is listed once (the listing goes to ``on_list``), then
 watched from the listing's version (bookmarks move the version, nothing else); events reach ``guard`` only while
 the replica is active, one at a time per object, the latest waiting one next."""
 
@@ -33,8 +33,9 @@ def test_a_kind_is_listed_once_then_watched_from_there():
     delivered = []
     kube = FakeKube([obj("kept", "5"), obj("skipped", "6")],
                     [("ADDED", obj("a", "11")), ("BOOKMARK", obj("", "12")), ("MODIFIED", obj("a", "13"))])
-    watch = KindWatch(kube, "NetworkPolicy", "sel", lambda kind, t, o: delivered.append((t, o["metadata"]["name"])),
-                      lambda kind, o: o["metadata"]["name"] == "kept")
+    watch = KindWatch(kube, "NetworkPolicy", lambda kind, t, o: delivered.append((t, o["metadata"]["name"])),
+                      lambda items, version: delivered.extend((None, o["metadata"]["name"]) for o in items
+                                                              if o["metadata"]["name"] == "kept"), selector="sel")
     try:
         watch.cycle()
     except ApiError as exc:
