@@ -148,9 +148,12 @@ class OperatorProcess:
                 return int(line.split()[1]) * 1024
         raise RuntimeError("no VmRSS in /proc status")
 
-    def log_tail(self, lines: int = 40) -> str:
-        """The last ``lines`` lines of the operator's log."""
+    def log_tail(self, lines: int = 40, levels: tuple[str, ...] = ()) -> str:
+        """The last ``lines`` lines of the operator's log; with ``levels`` (e.g. "WARNING"), of those only."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            text = self.log_path.read_text(errors="replace").splitlines()
         except FileNotFoundError:
             return "(no log)"
+        if levels:
+            text = [line for line in text if any(f"[{level}" in line for level in levels)]
+        return "\n".join(text[-lines:])

@@ -5,7 +5,9 @@ There is no skip: if the control plane cannot start, the session errors loudly w
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,13 +30,32 @@ def binaries():
     return find_binaries()
 
 
+#: Where the logs of a session with failures are kept (the last few), for a post-mortem after the CI's clone is gone.
+FAILED_SESSIONS = Path.home() / ".cache" / "devns" / "e2e-failures"
+KEEP_FAILED = 5
+
+
 @pytest.fixture(scope="session")
-def cluster(binaries):
+def cluster(binaries, request):
     c = LocalCluster(state_dir=Path(tempfile.mkdtemp(prefix="devns-e2e-k8s-")), binaries=binaries)
     c.start()
     yield c
-    # DEVNS_KEEP_STATE=1 keeps logs (operator, components, audit) in the state dir for a post-mortem.
+    if request.session.testsfailed:
+        kept = keep_logs(c.state_dir / "logs")
+        request.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"e2e logs of this failed session kept in {kept}")
+    # DEVNS_KEEP_STATE=1 keeps the whole state dir (etcd's data too) for a post-mortem.
     c.stop(remove_state=not os.environ.get("DEVNS_KEEP_STATE"))
+
+
+def keep_logs(logs: Path) -> Path:
+    """Copy the session's logs (operator, components, audit) to FAILED_SESSIONS/<UTC time>, keeping the last
+    KEEP_FAILED sessions; where they are."""
+    target = FAILED_SESSIONS / dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    shutil.copytree(logs, target, dirs_exist_ok=True)
+    for old in sorted(FAILED_SESSIONS.iterdir())[:-KEEP_FAILED]:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +106,7 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     proc = item.funcargs.get("operator") if hasattr(item, "funcargs") else None
     if report.failed and isinstance(proc, OperatorProcess):
+        report.sections.append(("operator warnings and errors (tail)", proc.log_tail(30, ("WARNING", "ERROR"))))
         report.sections.append(("operator log (tail)", proc.log_tail(60)))
 
 
