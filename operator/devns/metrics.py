@@ -5,16 +5,19 @@ Declares the metrics and ``record(outcome, seconds)``, which counts an ``Outcome
 the ``devns_devnamespaces`` gauge is exact without listing objects at scrape time; ``EXPIRIES`` each one's expiry
 for ``devns_next_expiry_seconds`` and, with the phases, ``devns_expiry_overdue_devnamespaces``. ``HEARTBEAT`` ticks
 on the event loop that runs Kopf, so ``devns_event_loop_lag_seconds`` shows a stalled loop (no watch event handled)
-while /metrics, served by its own thread, still answers.
+while /metrics, served by its own thread, still answers, and a watchdog thread logs where the loop is stuck.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import math
+import sys
 import threading
 import time
+import traceback
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics, start_http_server
 
@@ -22,6 +25,8 @@ from .contract import PHASES as PHASE_NAMES
 from .outcome import RECONCILE_RESULTS, Outcome, Result
 from .status import EXPIRED as EXPIRED_PHASE
 from .status import INACTIVE
+
+log = logging.getLogger("devns")
 
 disable_created_metrics()  # no *_created series: they double the output and nobody alerts on them
 
@@ -126,15 +131,18 @@ EXPIRY_OVERDUE.set_function(expiry_overdue)
 
 
 class Heartbeat:
-    """A callback every ``interval`` seconds on an event loop; ``lag`` is how late the next one is."""
+    """A callback every ``interval`` seconds on an event loop; ``lag`` is how late the next one is. ``watch``: a
+    thread that logs where the loop's thread is when it is ``threshold`` seconds late (a handler that blocks the
+    loop stops every watch and handler at once: the log says which one)."""
 
     def __init__(self, interval: float = 1.0) -> None:
         self.interval = interval
         self._last: float | None = None  # time.monotonic() of the last tick; None: not started
+        self._thread: int | None = None  # the loop's thread
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         def tick() -> None:
-            self._last = time.monotonic()
+            self._last, self._thread = time.monotonic(), threading.get_ident()
             loop.call_later(self.interval, tick)
         loop.call_soon_threadsafe(tick)
 
@@ -142,6 +150,28 @@ class Heartbeat:
         """Seconds the next tick is late; NaN before the first (not started: unknown, never a reassuring 0)."""
         last = self._last
         return math.nan if last is None else max(0.0, time.monotonic() - last - self.interval)
+
+    def stall(self, threshold: float) -> str | None:
+        """Where the loop's thread is (its stack) when the loop is at least ``threshold`` seconds late, else None."""
+        if not self.lag() >= threshold or self._thread is None:
+            return None
+        frame = sys._current_frames().get(self._thread)
+        return "".join(traceback.format_stack(frame)) if frame is not None else "(the loop's thread is gone)"
+
+    def watch(self, threshold: float = 10.0) -> threading.Thread:
+        """Check every ``threshold / 2`` seconds; log each stall once, with the stack."""
+        def run() -> None:
+            reported = None
+            while True:
+                time.sleep(threshold / 2)
+                where = self.stall(threshold)
+                if where is not None and reported != self._last:
+                    reported = self._last
+                    log.warning(f"the event loop has been blocked for {self.lag():.0f} s; it is at:\n{where}")
+
+        thread = threading.Thread(target=run, name="devns-loop-watchdog", daemon=True)
+        thread.start()
+        return thread
 
 
 HEARTBEAT = Heartbeat()
@@ -195,5 +225,6 @@ def serve(port: int) -> None:
         start_http_server(port)
         try:
             HEARTBEAT.start(asyncio.get_running_loop())
+            HEARTBEAT.watch()
         except RuntimeError:  # not on a loop (a script serving metrics): no heartbeat to watch
             pass

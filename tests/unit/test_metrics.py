@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
+import threading
 import time
 import uuid
 
@@ -48,3 +49,25 @@ def test_the_heartbeat_lag_is_zero_while_the_loop_runs_and_grows_while_it_is_blo
     running, blocked = asyncio.run(run())
     assert running < 0.1
     assert blocked >= 0.4
+
+
+def test_a_stalled_loop_is_reported_with_where_its_thread_is():
+    beat = metrics.Heartbeat(interval=0.05)
+    assert beat.stall(0.2) is None  # not started
+
+    def stuck_here() -> None:
+        time.sleep(0.5)  # blocks the loop, as a stalled handler would
+
+    async def run() -> tuple[str | None, str | None]:
+        beat.start(asyncio.get_running_loop())
+        await asyncio.sleep(0.1)
+        found: dict[str, str | None] = {"running": beat.stall(0.2)}
+        probe = threading.Timer(0.4, lambda: found.update(stalled=beat.stall(0.2)))
+        probe.start()
+        stuck_here()
+        probe.join()
+        return found["running"], found["stalled"]
+
+    running, stalled = asyncio.run(run())
+    assert running is None
+    assert stalled is not None and "stuck_here" in stalled
