@@ -35,6 +35,8 @@ log = logging.getLogger("devns")
 #: How many DevNamespaces' deadlines are acted on at once (each in a worker thread): 100 expiring in the same
 #: second are all being deleted within a few seconds.
 CONCURRENCY = 64
+#: Seconds the verification pauses after the API failed (the DevNamespace goes to the back of the queue).
+VERIFY_BACKOFF = 5.0
 #: Work started after an action that must not hold its slot (making room after an expiry).
 BACKGROUND: set[asyncio.Future] = set()
 
@@ -134,7 +136,8 @@ class Verification:
 
 async def verify(memo: kopf.Memo, stopped: Any) -> None:
     """Reconcile the queued DevNamespaces again, at most ``verify_rate`` a second (they read their namespace: a
-    start-up over 10,000 must not flood the API server), in the resume lane."""
+    start-up over 10,000 must not flood the API server), in the resume lane. One the API failed for (an API
+    server restarting) goes to the back of the queue, and the verification pauses VERIFY_BACKOFF seconds."""
     rate = memo.ctx.settings.verify_rate
     loop = asyncio.get_running_loop()
     due = loop.time()
@@ -143,9 +146,13 @@ async def verify(memo: kopf.Memo, stopped: Any) -> None:
         if name is None:
             return
         try:
-            await memo.lanes.run("resume", reconcile_again, memo, name, "verify")
+            done = await memo.lanes.run("resume", reconcile_again, memo, name, "verify")
         except Exception as exc:  # noqa: BLE001 - one DevNamespace's trouble must not stop the verification
             log.warning(f"verify: devnamespace/{name} failed: {exc}")
+            done = True  # (not an API failure: trying it again would fail again)
+        if not done:  # the API failed (it may be restarting): verify it later, and slow down meanwhile
+            memo.verify.add(name)
+            due = loop.time() + VERIFY_BACKOFF
         due = max(due + 1.0 / rate, loop.time())
         await sleep_until(stopped, asyncio.Event(), due - loop.time())
 
