@@ -84,7 +84,7 @@ def restart_with_a_newcomer(b: Bench, resume_target: float = 60.0, newcomer_targ
         resumed_after = math.inf
         deadline = time.monotonic() + max(600.0, n * 0.2)
         while time.monotonic() < deadline:
-            if (op.metric_sum("devns_reconciles_total") or 0) >= n + 1:  # every resume, and the newcomer
+            if op.metric_sum("devns_startup_pending_devnamespaces") == 0:  # Kopf resumed every one listed
                 resumed_after = time.monotonic() - op.started_at
                 break
             time.sleep(0.2)

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from . import (handlers, handlers_classes, handlers_drift, handlers_lifecycle,  # handlers*: register
-                   handlers_network, handlers_seeds, metrics)
+                   handlers_network, handlers_newcomers, handlers_seeds, metrics)
     from .deadlines import Deadlines
     from .informer import Informer
     from .memories import DevnsMemories
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                             "devnamespace_class_use": handlers_classes.devnamespace_class_use},
                            on_change=class_counts.changed)
         indexes.prime(kube)  # complete before any handler runs; then kept current by a watch and Kopf's events
-        indexes.follow(kube)
+        logging.getLogger("devns").info(f"indexed {len(indexes)} DevNamespaces; watching them from here")
     except ValidationError as exc:
         print(f"devns-operator: invalid settings (DEVNS_* environment variables):\n{exc}", file=sys.stderr)
         return 2
@@ -86,9 +86,13 @@ def main(argv: list[str] | None = None) -> int:
                      seen_sources=handlers_network.SeenSources(),
                      lanes=handlers.Lanes(config.worker_limit, config.resume_limit),
                      events=Poster(kube, handlers.utcnow, logging.getLogger("devns")), indexes=indexes,
-                     class_counts=class_counts, seed_versions=seed_versions, seed_changes=handlers_seeds.SourceChanges(),
+                     class_counts=class_counts, seed_versions=seed_versions,
+                     seed_changes=handlers_seeds.SourceChanges(),
                      acting=threading.Event(), guarded_kinds=guarded_kinds(config.seed_kinds))
     memo.guard = handlers_drift.Guard(memo)
+    memo.newcomers = handlers_newcomers.Newcomers(indexes.uids())
+    metrics.STARTUP_PENDING.set_function(memo.newcomers.pending)
+    indexes.follow(kube, then=lambda type_, obj: handlers_newcomers.watched(memo, type_, obj))
     try:
         asyncio.run(kopf.operator(
             memo=memo,

@@ -31,7 +31,7 @@ from typing import Any, Mapping
 import kopf
 
 from . import handlers_network, metrics, reconcile, requesters
-from .contract import ANN_REQUESTER, FINALIZER, GROUP, PLURAL, VERSION
+from .contract import ANN_REQUESTER, FINALIZER, GROUP, KIND, PLURAL, VERSION
 from .informer import Index
 from .outcome import Outcome, Result, event_of
 from .reconcile import Context
@@ -149,16 +149,26 @@ async def provision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger:
             outcome = Outcome(Result.UNCHANGED, body["status"]["phase"], "Provisioned", "resumed from its status",
                               namespace=body["status"].get("namespace"))
         else:
-            ix = memo.indexes
-            outcome = await asyncio.get_running_loop().run_in_executor(
-                memo.lanes.executor, _provision, memo, body, ix.devnamespace_peers, ix.devnamespace_sources,
-                ix.devnamespaces_by_uid)
+            outcome = await asyncio.get_running_loop().run_in_executor(memo.lanes.executor, _provision_in_turn,
+                                                                       memo, body)
+    memo.newcomers.handled(body["metadata"]["uid"])
     _finish(memo, body, patch, outcome, started, logger, str(reason))
 
 
-def _provision(memo: kopf.Memo, body: kopf.Body, peers: Index, sources: Index, by_uid: Index) -> Outcome:
-    outcome = reconcile.reconcile(memo.ctx, body, utcnow(), **reconcile_inputs(memo.ctx, body, peers, sources,
-                                                                               by_uid))
+def _provision_in_turn(memo: kopf.Memo, body: kopf.Body) -> Outcome:
+    """Kopf's handler: never beside a provisioning of the same DevNamespace during a start-up
+    (``handlers_newcomers``); if that one provisioned it, Kopf's copy predates the status it wrote: read it again."""
+    uid = body["metadata"]["uid"]
+    with memo.newcomers.lock(uid):
+        if uid in memo.newcomers.provisioned:
+            body = memo.ctx.kube.get(KIND, body["metadata"]["name"]) or body
+        return _provision(memo, body)
+
+
+def _provision(memo: kopf.Memo, body: Mapping[str, Any]) -> Outcome:
+    ix = memo.indexes
+    outcome = reconcile.reconcile(memo.ctx, body, utcnow(), **reconcile_inputs(
+        memo.ctx, body, ix.devnamespace_peers, ix.devnamespace_sources, ix.devnamespaces_by_uid))
     handlers_network.announce(memo.events, body, outcome)
     return outcome
 
@@ -167,6 +177,7 @@ def _provision(memo: kopf.Memo, body: kopf.Body, peers: Index, sources: Index, b
 def deprovision(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
     """Delete the namespace devns created, and hold the finalizer until it is really gone."""
     started = time.monotonic()
+    memo.newcomers.handled(body["metadata"]["uid"])
     outcome = reconcile.finalize(memo.ctx, body, utcnow())
     if outcome.result is Result.DELETED:
         _make_room(memo.ctx, body, memo.indexes, logger)

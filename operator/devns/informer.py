@@ -145,11 +145,19 @@ class Informer:
         items, version = kube.list_pages(KIND)
         self.replace(items, version)
 
-    def follow(self, kube: Kube) -> KindWatch:
+    def uids(self) -> list[str]:
+        """The DevNamespaces indexed now."""
+        with self._lock:
+            return list(self._versions)
+
+    def follow(self, kube: Kube, then: Callable[[str, Mapping[str, Any]], None] = lambda *_: None) -> KindWatch:
         """Start the thread that watches DevNamespaces from the ``prime`` listing (LISTing again after any
-        failure)."""
-        watch = KindWatch(kube, KIND, lambda _, type_, obj: self.observe({"type": type_, "object": obj}),
-                          self.replace, version=self.version)
+        failure); ``then(type, object)`` after each of its events is indexed (in that thread)."""
+        def deliver(_: str, type_: str, obj: Mapping[str, Any]) -> None:
+            self.observe({"type": type_, "object": obj})
+            then(type_, obj)
+
+        watch = KindWatch(kube, KIND, deliver, self.replace, version=self.version)
         watch.start()
         return watch
 

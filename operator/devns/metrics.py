@@ -62,6 +62,8 @@ EXPIRY_OVERDUE = Gauge("devns_expiry_overdue_devnamespaces", "DevNamespaces past
                        "expired (their namespace not deleted: no usable signing key, API errors, dry-run).")
 EVENT_LOOP_LAG = Gauge("devns_event_loop_lag_seconds", "Seconds the event loop running Kopf (every watch, handler "
                        "and timer) is late on a 1 s tick; it grows without bound while the loop is stalled.")
+STARTUP_PENDING = Gauge("devns_startup_pending_devnamespaces", "DevNamespaces listed at start-up that Kopf has not "
+                        "resumed yet (0: the start-up is over; new ones are provisioned at once until then).")
 SIGNING_KEY_MISMATCH = Gauge("devns_signing_key_mismatch", "Managed namespaces found at start-up whose proof another "
                              "key made (when the key made none of the proofs, devns signs and deletes nothing).")
 

@@ -222,6 +222,32 @@ def test_what_changed_while_the_operator_was_down_is_put_back_after_a_start(dns,
              what="the verification's log line")  # (written after the repair it reports)
 
 
+def test_a_devnamespace_created_while_the_operator_starts_is_provisioned_once(dns, operator, cluster):
+    """While Kopf takes every existing DevNamespace in turn, a new one is provisioned from devns's own watch
+    (handlers_newcomers) or by its create handler, whichever comes first, never by both: each object is POSTed once."""
+    audit = AuditLog(cluster.audit_log)
+    operator.stop()
+    start = len(operator.log_path.read_bytes())
+    operator.spawn()
+    wait_for(lambda: b"DevNamespaces; watching them from here" in operator.log_path.read_bytes()[start:],
+             what="the operator's DevNamespaces indexed")
+    mark = audit.mark()
+    name = unique("newcomer")
+    dns.create(name, quota={"pods": 10})
+    dns.wait_phase(name, "Ready")
+    operator.wait_healthy()
+    audit.wait_logged(mark, OPERATOR_USER, "patch devnamespaces/status", name)
+    writes = AuditLog.by_resource(audit.writes(mark, OPERATOR_USER, touching={name}))
+    creates = {action: n for action, n in writes.items() if action.startswith("create ")}
+    assert creates == {"create namespaces": 1, "create networkpolicies": 3, "create resourcequotas": 1,
+                       "create limitranges": 1, "create rolebindings": 1}, writes
+    assert not [action for action in writes if action.startswith(("delete ", "update "))], writes
+    assert dns.core.read_namespaced_resource_quota("devns-quota", name).spec.hard["pods"] == "10"
+    wait_for(lambda: operator.metric_sum("devns_startup_pending_devnamespaces") == 0,
+             what="every DevNamespace listed at start resumed")
+    dns.delete(name)
+
+
 def test_converges_after_repeated_kill_9_under_load(dns, operator):
     names = [unique("crash") for _ in range(100)]
     stop = threading.Event()

@@ -15,6 +15,7 @@ LAYERS = [
     {"__main__"},
     {"plugin"},
     {"cli", "crd"},
+    {"handlers_newcomers"},
     {"handlers_seeds"},
     {"handlers_classes"},
     {"handlers_lifecycle"},
