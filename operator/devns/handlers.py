@@ -78,6 +78,22 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: lo
     logger.info(f"devns configured: {config.model_dump_json()}")
 
 
+#: Seconds Kopf may hear no DevNamespace event while devns's own watch sees ones it has not, before the liveness
+#: probe fails (Kopf reconnects a silent watch after 70 s of nothing by itself).
+DEAF_AFTER = 180.0
+
+
+@kopf.on.probe(id="devnamespace_events")
+def kopf_hears_devnamespaces(memo: kopf.Memo, **_: Any) -> str:
+    """/healthz fails while Kopf's DevNamespace watch is stuck (``informer.Hearing``): the kubelet then restarts
+    the operator, which starts the watch again. A standby's Kopf hears nothing by design: not checked there."""
+    deaf = memo.indexes.hearing.deaf(DEAF_AFTER) if memo.acting.is_set() else None
+    if deaf:
+        log.error(deaf)
+        raise kopf.PermanentError(deaf)
+    return "hearing"
+
+
 @kopf.on.cleanup()
 async def stop_events(memo: kopf.Memo, **_: Any) -> None:
     """Post the Events still queued before the process exits."""

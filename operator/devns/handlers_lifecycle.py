@@ -60,7 +60,7 @@ def plan_threadsafe(memo: kopf.Memo, body: Mapping[str, Any]) -> None:
 @kopf.on.event(*RESOURCE, id="deadlines")
 async def plan_deadlines(event: dict[str, Any], memo: kopf.Memo, **_: Any) -> None:
     """Plan (or forget) the DevNamespace's next deadline. Pure and on the event loop: no thread, no copy."""
-    memo.indexes.observe(event)  # (already, if the sources handler ran first: then this costs nothing)
+    memo.indexes.from_kopf(event)  # (already, if the sources handler ran first: then this costs little)
     obj = event["object"]
     if event.get("type") == "DELETED":
         memo.deadlines.forget(obj["metadata"]["uid"])
@@ -185,6 +185,7 @@ async def run(memo: kopf.Memo, stopped: Any) -> None:
     (``handlers_drift``), until ``stopped``; all forget what they held when it stops. A failure of the scheduler
     or the verification themselves (not of one DevNamespace: they handle those) is logged and they start again:
     nothing stops acting while the replica is active."""
+    memo.indexes.hearing.reset()  # a standby's Kopf heard nothing; the resume lists everything again
     memo.acting.set()
     memo.guard.activate(memo.guarded_kinds)
     try:

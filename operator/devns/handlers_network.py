@@ -78,7 +78,7 @@ async def sources_changed(event: dict[str, Any], memo: kopf.Memo, logger: loggin
                           **_: Any) -> None:
     """A DevNamespace appeared, changed or went away: re-judge the DevNamespaces listing its namespace, if their
     judgement of it changes (it became Ready, its owners changed, it is being deleted or is gone)."""
-    memo.indexes.observe(event)  # first: this event's handlers (and its change handlers after) read the indexes
+    memo.indexes.from_kopf(event)  # first: this event's handlers (and its change handlers after) read the indexes
     obj = event["object"]
     uid = obj["metadata"]["uid"]
     seen: SeenSources = memo.seen_sources

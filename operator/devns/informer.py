@@ -11,12 +11,16 @@ time there. Nothing here waits for anything; the first LIST makes the indexes co
 An index maps keys to the values the DevNamespaces contribute (a function per index: body -> {key: value}), and
 reads like a Kopf index: iterate the keys, ``index[key]`` / ``index.get(key, default)`` for the values. Safe to
 read from any thread (a key iterated a moment ago may have no values left: ``index[key]`` is then empty).
+
+Having both streams, it also tells whether Kopf's is still alive (``Hearing``: events seen here that Kopf does
+not deliver while it delivers nothing at all), for the liveness probe.
 """
 
 from __future__ import annotations
 
 import collections
 import threading
+import time
 from typing import Any, Callable, Iterator, Mapping
 
 from .contract import KIND
@@ -79,6 +83,7 @@ class Informer:
         self._gone: collections.OrderedDict[str, int] = collections.OrderedDict()  # deleted uid -> version
         self.on_change = on_change
         self.version = ""  # the resourceVersion the watch continues from
+        self.hearing = Hearing()
 
     def __getattr__(self, name: str) -> Index:
         try:
@@ -91,20 +96,33 @@ class Informer:
 
     # -- keeping it current ---------------------------------------------------------------------------------------
 
-    def observe(self, event: Mapping[str, Any]) -> None:
-        """A watch event (Kopf's or the informer's own): index the object, or forget it when deleted."""
+    def observe(self, event: Mapping[str, Any]) -> bool:
+        """A watch event (Kopf's or the informer's own): index the object, or forget it when deleted. False when
+        it brought nothing new (an older version, or a deletion already seen)."""
         obj = event["object"]
         if event.get("type") == "DELETED":
-            self.remove(obj)
-        else:
-            self.put(obj)
+            return self.remove(obj)
+        return self.put(obj)
 
-    def put(self, body: Mapping[str, Any]) -> None:
+    def from_kopf(self, event: Mapping[str, Any]) -> None:
+        """An event Kopf delivered (its handlers call this first): ``observe``, and Kopf is hearing (``hearing``)."""
+        self.observe(event)
+        meta = event["object"]["metadata"]
+        self.hearing.kopf(meta["uid"], _version(meta))
+
+    def from_own_watch(self, event: Mapping[str, Any]) -> None:
+        """An event of the informer's own watch: ``observe``; if Kopf had not delivered it yet, it waits for Kopf
+        to (``hearing``)."""
+        if self.observe(event):
+            meta = event["object"]["metadata"]
+            self.hearing.own(meta["uid"], _version(meta))
+
+    def put(self, body: Mapping[str, Any]) -> bool:
         meta = body["metadata"]
         uid, version = meta["uid"], _version(meta)
         with self._lock:
             if uid in self._gone or 0 <= version <= self._versions.get(uid, -1):
-                return  # deleted, or not newer than what is indexed
+                return False  # deleted, or not newer than what is indexed
             self._versions[uid] = version
             contributed = self._contributed.setdefault(uid, {})
             for name, fn in self._functions.items():
@@ -112,11 +130,14 @@ class Informer:
                 self._indexes[name]._set(uid, contributed.get(name, {}), after)
                 contributed[name] = after
         self.on_change()
+        return True
 
-    def remove(self, body: Mapping[str, Any]) -> None:
+    def remove(self, body: Mapping[str, Any]) -> bool:
         meta = body["metadata"]
         uid = meta["uid"]
         with self._lock:
+            if uid in self._gone:
+                return False
             self._gone[uid] = _version(meta)
             while len(self._gone) > TOMBSTONES:
                 self._gone.popitem(last=False)
@@ -124,6 +145,7 @@ class Informer:
             for name, contribution in self._contributed.pop(uid, {}).items():
                 self._indexes[name]._set(uid, contribution, {})
         self.on_change()
+        return True
 
     def replace(self, items: list[Mapping[str, Any]], version: str) -> None:
         """A full LIST: index every item; forget what it no longer has (deleted while nobody watched), unless
@@ -154,12 +176,55 @@ class Informer:
         """Start the thread that watches DevNamespaces from the ``prime`` listing (LISTing again after any
         failure); ``then(type, object)`` after each of its events is indexed (in that thread)."""
         def deliver(_: str, type_: str, obj: Mapping[str, Any]) -> None:
-            self.observe({"type": type_, "object": obj})
+            self.from_own_watch({"type": type_, "object": obj})
             then(type_, obj)
 
         watch = KindWatch(kube, KIND, deliver, self.replace, version=self.version)
         watch.start()
         return watch
+
+
+class Hearing:
+    """Whether Kopf still hears DevNamespace events: each event devns's own watch saw before Kopf delivered it
+    waits here until Kopf delivers that version or a later one. ``deaf``: some waited ``after`` seconds and Kopf
+    delivered nothing at all meanwhile (its watch stream is stuck: Kopf #996, #1276), so that the liveness probe
+    can fail and the kubelet restart the operator."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._unheard: dict[str, tuple[int, float]] = {}  # uid -> (the first version Kopf has not delivered, when)
+        self._heard = clock()  # when Kopf last delivered an event
+
+    def own(self, uid: str, version: int) -> None:
+        with self._lock:
+            self._unheard.setdefault(uid, (version, self.clock()))
+
+    def kopf(self, uid: str, version: int) -> None:
+        with self._lock:
+            self._heard = self.clock()
+            waiting = self._unheard.get(uid)
+            if waiting is not None and version >= waiting[0]:
+                del self._unheard[uid]
+
+    def reset(self) -> None:
+        """Forget what waits (a replica that becomes active: Kopf lists everything again)."""
+        with self._lock:
+            self._unheard.clear()
+            self._heard = self.clock()
+
+    def deaf(self, after: float) -> str | None:
+        """What is wrong when Kopf has been deaf for ``after`` seconds, else None."""
+        now = self.clock()
+        with self._lock:
+            if not self._unheard or now - self._heard < after:
+                return None
+            oldest = min(t for _, t in self._unheard.values())
+            if now - oldest < after:
+                return None
+            return (f"Kopf has delivered no DevNamespace event for {now - self._heard:.0f} s while devns's own watch "
+                    f"saw {len(self._unheard)} it has not (the oldest {now - oldest:.0f} s ago): its watch stream is "
+                    "stuck; a restart of the operator starts it again")
 
 
 def _version(meta: Mapping[str, Any]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import urllib.request
 
@@ -39,9 +40,12 @@ def test_metrics_follow_provisioning_and_deletion(dns, operator):
              what="gauge follows deletions")
 
 
-def test_liveness_endpoint_answers(operator):
+def test_liveness_endpoint_answers_and_says_kopf_hears_devnamespace_events(operator):
+    """/healthz runs devns's probe: it would fail (and the kubelet restart the operator) if Kopf's DevNamespace
+    watch were stuck while devns's own watch sees events (informer.Hearing)."""
     with urllib.request.urlopen(f"http://127.0.0.1:{operator.health_port}/healthz", timeout=5) as resp:
         assert resp.status == 200
+        assert json.loads(resp.read())["devnamespace_events"] == "hearing"
 
 
 def test_kubectl_describe_shows_the_devnamespace_events(dns, binaries, kubeconfig):

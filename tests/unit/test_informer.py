@@ -1,7 +1,7 @@
 """devns's indexes of the DevNamespaces: contributions per key, the newest resourceVersion wins, a deleted one
 stays deleted, a full LIST forgets what it no longer has, and the reading side behaves like a Kopf index."""
 
-from devns.informer import Informer
+from devns.informer import Hearing, Informer
 
 
 def dn(uid: str, rv: int, namespace: str | None = None, team: str = "a") -> dict:
@@ -58,3 +58,50 @@ def test_a_key_that_went_while_iterating_reads_as_empty():
     keys = list(ix.by_uid)
     ix.remove(dn("u1", 2))  # the watch thread, meanwhile
     assert [value for key in keys for value in ix.by_uid[key]] == []
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_kopf_is_deaf_only_when_it_heard_nothing_while_an_event_waited_for_it():
+    clock = Clock()
+    ix = informer()
+    ix.hearing = Hearing(clock)
+    ix.from_own_watch({"type": "ADDED", "object": dn("u1", 5)})  # devns's watch first
+    clock.now += 200
+    assert "stuck" in ix.hearing.deaf(180)
+    ix.from_kopf({"type": "MODIFIED", "object": dn("u1", 6)})  # Kopf delivers it (a later version counts)
+    assert ix.hearing.deaf(180) is None
+
+
+def test_an_event_kopf_delivered_first_waits_for_nothing():
+    clock = Clock()
+    ix = informer()
+    ix.hearing = Hearing(clock)
+    ix.from_kopf({"type": "ADDED", "object": dn("u1", 5)})
+    ix.from_own_watch({"type": "ADDED", "object": dn("u1", 5)})  # nothing new: indexed already
+    ix.from_own_watch({"type": "DELETED", "object": dn("u2", 7)})
+    ix.from_kopf({"type": "DELETED", "object": dn("u2", 7)})  # a deletion Kopf delivers second
+    clock.now += 1000
+    assert ix.hearing.deaf(180) is None
+
+
+def test_a_busy_kopf_that_still_delivers_other_events_is_not_deaf():
+    clock = Clock()
+    hearing = Hearing(clock)
+    hearing.own("slow", 5)
+    for _ in range(10):  # Kopf behind on this one, but its stream delivers others
+        clock.now += 30
+        hearing.kopf("other", 9)
+    assert hearing.deaf(180) is None
+    clock.now += 170
+    assert hearing.deaf(180) is None  # 170 s of silence: not yet
+    clock.now += 20
+    assert hearing.deaf(180) is not None
+    hearing.reset()  # a replica that becomes active: Kopf lists everything again
+    assert hearing.deaf(180) is None
