@@ -93,13 +93,17 @@ def effective_requester(requester: str | None, by_namespace: Mapping[str, str | 
 
 def used_before(me: Peer, peers: Iterable[Peer], now: dt.datetime) -> tuple[str | None, int]:
     """``me``'s effective requester and how many of their live DevNamespaces come before ``me``: every one that
-    holds room, and the waiting ones created earlier."""
+    holds room, the waiting ones created earlier, and the ones not judged yet (no phase) created earlier. One not
+    judged yet that comes after ``me`` does not count: DevNamespaces created together are judged in any order
+    (the indexes see them all at once), and the first ones by (creation time, name) get the room."""
     peers = list(peers)
     by_namespace = namespace_requesters(peers)
     mine = effective_requester(me.requester, by_namespace)
     order = (me.created, me.name)
     used = sum(1 for p in peers
-               if p.uid != me.uid and (p.holds_room(now) or (p.waiting and (p.created, p.name) < order))
+               if p.uid != me.uid
+               and ((p.holds_room(now) and (p.phase or (p.created, p.name) < order))
+                    or (p.waiting and (p.created, p.name) < order))
                and effective_requester(p.requester, by_namespace) == mine)
     return mine, used
 

@@ -1,6 +1,7 @@
 """devns.requesters: who asked for a DevNamespace, and whether their limit leaves room for one more."""
 
 import datetime as dt
+import itertools
 
 from devns.requesters import Peer, effective_requester, namespace_requesters, peer_of, used_before, waiting_for
 
@@ -66,3 +67,16 @@ def test_waiting_for_lists_the_requester_s_waiting_ones_oldest_first():
     peers = [waiting("b", "2026-12-01T10:00:02Z"), waiting("a", "2026-12-01T10:00:01Z"),
              waiting("c", "2026-12-01T10:00:00Z", requester="bob"), peer("l")]
     assert [p.name for p in waiting_for("alice", peers)] == ["a", "b"]
+
+
+def test_devnamespaces_created_together_get_the_room_in_creation_order_whatever_order_they_are_judged_in():
+    """Six created in the same second under a limit of 5, all indexed before any is judged (devns's own watch sees
+    them at once): in every order of judging, the first five by (creation time, name) are provisioned and the
+    sixth waits. (Counting every one not judged yet made the first ones judged wait, and left room unused.)"""
+    names = ["d-4c", "d-68", "d-6f", "d-7b", "d-85", "d-b4"]
+    for judged in itertools.permutations(names):
+        state = {n: peer(n, phase=None, reason=None) for n in names}
+        for name in judged:
+            _, used = used_before(state[name], state.values(), NOW)
+            state[name] = peer(name) if used < 5 else waiting(name, state[name].created)
+        assert [n for n in names if state[n].waiting] == ["d-b4"], judged
