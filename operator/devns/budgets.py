@@ -56,7 +56,8 @@ def check(me: Peer, hard: Mapping[str, str], peers: Iterable[Peer], cls: ClassRe
         earlier = (p.created, p.name) < order
         if p.over_budget:
             return earlier
-        return p.holds_room(now) and (p.phase in PROVISIONED or earlier)
+        # not judged yet: only if created in an earlier second (as for the requester limit, ``requesters``)
+        return p.holds_room(now) and (p.phase in PROVISIONED or (earlier if p.phase else p.created < me.created))
     counted = [p for p in peers if counts(p)]
     scopes = (("requester", mine, budget.per_requester,
                [p for p in counted if effective_requester(p.requester, by_namespace) == mine]),

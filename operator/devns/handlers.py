@@ -243,6 +243,7 @@ def reconcile_inputs(ctx: Context, body: Mapping[str, Any], peers: Index, source
 def _make_room(ctx: Context, body: Mapping[str, Any], indexes: Any, logger: logging.Logger) -> None:
     """A DevNamespace no longer holds room (deleted, expired): wake the ones waiting for it (of its requester, or
     in its class's budget). ``indexes``: the informer (``memo.indexes``)."""
+    ctx.claims.forget(body["metadata"]["uid"])
     if not indexes.devnamespace_waiting.get("waiting"):
         return  # nobody waits for room
     peers = all_peers(indexes.devnamespace_peers)

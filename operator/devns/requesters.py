@@ -5,15 +5,20 @@ of a namespace devns manages acts for that namespace's requester (``effective_re
 one's own ServiceAccounts does not multiply the limit. The limit (``contract.ANN_MAX_PER_REQUESTER``) is stamped
 on self-service DevNamespaces only: admins are not limited.
 
-Room is decided in creation order, so that the outcome does not depend on which DevNamespace is looked at first:
-a DevNamespace counts the provisioned (not deleting, not expired, not waiting) DevNamespaces of its requester,
-plus the waiting ones created before it.
+A DevNamespace counts the DevNamespaces of its requester that hold room (judged and not waiting, not deleting,
+not expired), the waiting ones created before it, and the ones not judged yet that were created in an earlier
+second. DevNamespaces created in the same second are judged first come, first served: the API keeps creation
+times in whole seconds, and one judged now cannot know of one created a moment later. So that two judged at the
+same moment cannot both take the last room, judging is one at a time, and a DevNamespace judged to have room
+holds it (``Claims``) until the indexes show its status. Pure, apart from ``Claims``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping
 
 from .contract import ANN_MAX_PER_REQUESTER, ANN_REQUESTER
@@ -93,16 +98,15 @@ def effective_requester(requester: str | None, by_namespace: Mapping[str, str | 
 
 def used_before(me: Peer, peers: Iterable[Peer], now: dt.datetime) -> tuple[str | None, int]:
     """``me``'s effective requester and how many of their live DevNamespaces come before ``me``: every one that
-    holds room, the waiting ones created earlier, and the ones not judged yet (no phase) created earlier. One not
-    judged yet that comes after ``me`` does not count: DevNamespaces created together are judged in any order
-    (the indexes see them all at once), and the first ones by (creation time, name) get the room."""
+    holds room, the waiting ones created earlier, and the ones not judged yet (no phase) created in an earlier
+    second (see the module's docstring)."""
     peers = list(peers)
     by_namespace = namespace_requesters(peers)
     mine = effective_requester(me.requester, by_namespace)
     order = (me.created, me.name)
     used = sum(1 for p in peers
                if p.uid != me.uid
-               and ((p.holds_room(now) and (p.phase or (p.created, p.name) < order))
+               and ((p.holds_room(now) and (p.phase or p.created < me.created))
                     or (p.waiting and (p.created, p.name) < order))
                and effective_requester(p.requester, by_namespace) == mine)
     return mine, used
@@ -114,3 +118,36 @@ def waiting_for(requester: str | None, peers: Iterable[Peer]) -> list[Peer]:
     by_namespace = namespace_requesters(peers)
     return sorted((p for p in peers if p.waiting and effective_requester(p.requester, by_namespace) == requester),
                   key=lambda p: (p.created, p.name))
+
+
+class Claims:
+    """DevNamespaces judged to have room whose status does not say so yet: ``judging`` is held while one is judged,
+    and ``merged`` lays the claims over a snapshot of the indexes (as provisioned), so that the next one judged
+    counts them. A claim goes when the DevNamespace is deleted (``forget``), and once the indexes have shown its
+    status for a while (``ttl``: a snapshot taken just before may not show it yet)."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.judging = threading.Lock()
+        self.ttl = ttl
+        self._claims: dict[str, tuple[Peer, float]] = {}
+
+    def merged(self, peers: Iterable[Peer]) -> list[Peer]:
+        by_uid = {p.uid: p for p in peers}
+        now = time.monotonic()
+        for uid, (claim, since) in list(self._claims.items()):
+            seen = by_uid.get(uid)
+            judged = seen is not None and bool(seen.phase or seen.deleting)
+            if judged and now - since > self.ttl:
+                del self._claims[uid]
+            elif not judged:
+                by_uid[uid] = claim
+        return list(by_uid.values())
+
+    def claim(self, peer: Peer) -> None:
+        self._claims[peer.uid] = (replace(peer, phase="Ready", reason=None), time.monotonic())
+
+    def forget(self, uid: str) -> None:
+        self._claims.pop(uid, None)
+
+    def __len__(self) -> int:
+        return len(self._claims)

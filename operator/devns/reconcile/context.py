@@ -15,6 +15,7 @@ from ..desired import DesiredCache
 from ..diff import Change, change_needed, needs_apply
 from ..kube import ApiError, Kube
 from ..render import DevNamespaceRef
+from ..requesters import Claims
 from ..settings import Settings
 from ..units import format_time
 
@@ -54,6 +55,8 @@ class Context:
     reported: set[str] = field(default_factory=set, compare=False, repr=False)
     #: DevNamespace uid -> when its sleeping namespace was last looked at for activity (``lifecycle``).
     looked: dict[str, dt.datetime] = field(default_factory=dict, compare=False, repr=False)
+    #: Room under a requester's limit or a class's budget judged but not yet in a status (``provision``).
+    claims: Claims = field(default_factory=Claims, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "desired", DesiredCache(self.settings))

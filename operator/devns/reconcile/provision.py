@@ -59,8 +59,7 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
         if desired.problem is not None:
             raise desired.problem
         if status.get("phase") not in ("Ready", EXPIRING, SLEEPING):
-            _check_room(body, peers, now)
-            _check_budget(ctx, desired, body, peers, bodies, now)
+            _judge_room(ctx, desired, body, list(peers), bodies, now)
         if ctx.key is None:
             outcome = Outcome(Result.BLOCKED, status.get("phase") or "Pending", ctx.key_problem.reason,
                               ctx.key_problem.message, namespace=ns)
@@ -143,6 +142,20 @@ def _sources_status(status: dict[str, Any], sources: Decision, generation: int |
         conditions = set_condition(conditions, type=SOURCES_TRUSTED, status=verdict[0], reason=verdict[1],
                                    message=verdict[2], generation=generation, now=now)
     return {**sources.status(), "conditions": conditions}
+
+
+def _judge_room(ctx: Context, desired: Desired, body: Mapping[str, Any], peers: list[Peer],
+                bodies: Callable[[str], Mapping[str, Any] | None], now: dt.datetime) -> None:
+    """The requester's limit, then the class's budget (``peers``: none when neither applies). One DevNamespace at a
+    time, and one that fits holds its room (``ctx.claims``) until the indexes show its status: two judged at the
+    same moment cannot both take the last room."""
+    if not peers:
+        return
+    with ctx.claims.judging:
+        peers = ctx.claims.merged(peers)
+        _check_room(body, peers, now)
+        _check_budget(ctx, desired, body, peers, bodies, now)
+        ctx.claims.claim(peer_of(body, desired.class_name))
 
 
 def _check_room(body: Mapping[str, Any], peers: Iterable[Peer], now: dt.datetime) -> None:
