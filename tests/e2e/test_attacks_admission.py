@@ -23,7 +23,7 @@ import pytest
 
 from self_service_support import ALICE, BOB, As
 from self_service_support import refused as refused_by_self_service
-from support import cron_job, deployment, error_of, kubectl, status_of, unique
+from support import cron_job, deployment, error_of, gone, kubectl, status_of, unique
 from testkit.clients import client
 from testkit.waiting import wait_for
 
@@ -365,18 +365,27 @@ def test_compromised_operator_binds_only_allowed_roles_and_only_in_devns_namespa
 
 def test_without_its_settings_the_operator_binds_nothing(operator_sa, dns, binaries, kubeconfig, core):
     """The allowed roles come from the operator's settings ConfigMap, which it cannot write; without it, no
-    binding (fail closed), and a binding outside devns's is not affected."""
+    binding (fail closed), and a binding outside devns's is not affected. A DevNamespace created meanwhile waits
+    (Pending, PolicySettingsMissing: the cluster's state, not its spec) and is Ready once the settings are back."""
     op, name = operator_sa, ready(dns, "jon@example.com")
     core.delete_namespaced_config_map("devns-settings", "devns-system")
+    waiting = unique("atk-nosettings")
     try:
         wait_for(lambda: "no params found" in op.create(binding("RoleBinding", "devns-owners-edit2", "edit",
                                                                 name)).stderr, what="the settings gone")
         proc = op.create(binding("RoleBinding", "devns-owners-edit2", "edit", name))
         assert f"ValidatingAdmissionPolicy '{OPERATOR_BINDINGS}'" in proc.stderr and proc.returncode != 0
+        dns.create(waiting, owners=[{"kind": "User", "name": "jon@example.com"}])
+        wait_for(lambda: dns.condition(waiting).get("reason") == "PolicySettingsMissing", timeout=30,
+                 what="the DevNamespace waiting for the policy's settings")
+        assert (dns.get(waiting).get("status") or {}).get("phase") == "Pending"
     finally:
         kubectl(binaries, kubeconfig, "apply", "--server-side", "-f", str(BASE / "configmap.yaml"))
     wait_for(lambda: op.create(binding("RoleBinding", "devns-owners-edit2", "edit", name)).returncode == 0,
              what="the settings back")
+    dns.wait_phase(waiting, "Ready", timeout=60)
+    dns.delete(waiting)
+    wait_for(lambda: gone(lambda: dns.get(waiting)), timeout=60, what=f"{waiting} deleted")
 
 
 def test_compromised_operator_cannot_change_or_delete_namespaces_it_does_not_manage(operator_sa, dns):

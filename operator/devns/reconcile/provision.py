@@ -75,6 +75,12 @@ def reconcile(ctx: Context, body: Mapping[str, Any], now: dt.datetime, peers: It
         if exc.retriable or exc.status == 403:  # 403: the operator's RBAC may be fixed; keep trying, slowly
             outcome = Outcome(Result.RETRY, status.get("phase") or "Pending", "ApiError", str(exc), namespace=ns,
                               retry_after=5.0 if exc.retriable else 60.0)
+        elif exc.status == 422 and "no params found" in str(exc):
+            # an admission policy's settings (a ConfigMap) are missing: the cluster's state, not the spec's; it
+            # fails closed until an admin puts them back, then this goes on by itself
+            outcome = Outcome(Result.RETRY, status.get("phase") or "Pending", "PolicySettingsMissing",
+                              f"{exc}: an admission policy's settings are missing; retrying until they are back",
+                              namespace=ns, retry_after=10.0)
         else:
             outcome = Outcome(Result.FAILED, "Failed", "ApplyRejected", str(exc), namespace=ns)
     except Retry as exc:
