@@ -58,7 +58,8 @@ class OperatorProcess:
     # -- life cycle -----------------------------------------------------------------------------------------------
 
     def spawn(self) -> None:
-        """Start the process and return at once (``wait_healthy`` waits for it)."""
+        """Start the process and return at once (``wait_healthy`` waits for it); never a second one beside it."""
+        assert self.proc is None or self.proc.poll() is not None, "the operator is running already"
         command = self.command or [sys.executable, "-m", "devns", "--kubeconfig", self.kubeconfig,
                                    "--liveness", f"http://127.0.0.1:{self.health_port}/healthz"]
         with open(self.log_path, "ab") as log:
@@ -74,7 +75,10 @@ class OperatorProcess:
         return time.monotonic() - self.started_at
 
     def start(self, timeout: float = 60.0) -> float:
-        """``spawn`` and ``wait_healthy``: the seconds the start-up took."""
+        """``spawn`` and ``wait_healthy``: the seconds the start-up took. Already running (a test's ``finally``
+        after a failure that came before its stop): nothing to start, 0."""
+        if self.proc is not None and self.proc.poll() is None:
+            return 0.0
         self.spawn()
         return self.wait_healthy(timeout)
 
